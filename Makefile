@@ -1,0 +1,97 @@
+# Anju: `make run` serves the portal, `make test` runs the whole suite. Both set up what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Development defaults; production sets DJANGO_DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL.
+export DJANGO_DEBUG ?= true
+ifeq ($(origin DATABASE_URL), undefined)
+export DATABASE_URL := postgis://anju@127.0.0.1:54329/anju
+LOCAL_DB := 1
+endif
+ifeq ($(DJANGO_DEBUG),true)
+export SECRET_KEY_FILE ?= $(CURDIR)/.local/secret-key
+endif
+
+.PHONY: help setup system venv assets db db-stop migrate demo run dev test lint format bench clean
+
+help:
+	@echo "make run      set up everything and serve http://$(HOST):$(PORT)"
+	@echo "make test     set up everything and run the whole suite"
+	@echo "make dev      like run, with Django's autoreloading server"
+	@echo "make bench    benchmarks (bench/)"
+	@echo "make db-stop  stop the local PostgreSQL cluster;  make clean  remove everything set up"
+
+setup: system venv assets db .local/secret-key
+
+system:
+	@bash scripts/install-system-packages.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+assets: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.local/secret-key:
+	@mkdir -p .local
+	@python3 -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	@chmod 600 $@
+
+db: system
+ifdef LOCAL_DB
+	@bash scripts/local-db.sh start
+endif
+
+db-stop:
+	@bash scripts/local-db.sh stop
+
+migrate: setup
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py load_demo --if-empty
+
+run: demo
+ifeq ($(DJANGO_DEBUG),true)
+	@$(PY) manage.py ensure_dev_superuser
+else
+	$(PY) manage.py collectstatic --noinput -v 0
+endif
+	@echo "Anju is serving on http://$(HOST):$(PORT)/"
+	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+
+dev: demo
+	@$(PY) manage.py ensure_dev_superuser
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+bench: demo
+	$(PY) bench/run.py
+
+clean: db-stop
+	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

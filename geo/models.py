@@ -1,0 +1,270 @@
+"""The housing stock on the map: regions, operators, estates, buildings, units and POIs.
+
+Every geometry is stored in WGS84 (EPSG:4326) with a GiST index and a validity constraint;
+other coordinate systems are converted at the edges (import, display on Chinese base maps).
+"""
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def _valid(field: str) -> Q:
+    return Q(**{f"{field}__isvalid": True})
+
+
+class Region(models.Model):
+    """A node of the administrative tree: city > district/county > street/township > community."""
+
+    class Level(models.TextChoices):
+        CITY = "city", _("市")
+        DISTRICT = "district", _("县/区")
+        STREET = "street", _("街道/乡镇")
+        COMMUNITY = "community", _("社区/村")
+
+    adcode = models.CharField(_("行政区划代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    boundary = models.MultiPolygonField(_("边界"), srid=4326)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+
+    class Meta:
+        verbose_name = _("行政区域")
+        verbose_name_plural = _("行政区域")
+        ordering = ["adcode"]
+        indexes = [models.Index(fields=["level", "adcode"], name="region_level_idx")]
+        constraints = [
+            models.CheckConstraint(condition=_valid("boundary"), name="region_boundary_valid"),
+            models.CheckConstraint(
+                condition=Q(adcode__regex=r"^[0-9]{6}([0-9]{3}){0,2}$"), name="region_adcode_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Operator(models.Model):
+    """运营单位: the company or agency that runs estates day to day."""
+
+    name = models.CharField(_("名称"), max_length=120, unique=True)
+    contact = models.CharField(_("联系人"), max_length=60, blank=True)
+    hotline = models.CharField(_("服务电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("运营单位")
+        verbose_name_plural = _("运营单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EstateQuerySet(models.QuerySet):
+    def published(self) -> "EstateQuerySet":
+        """The only estates the public may see: every public view starts here."""
+        return self.filter(published=True)
+
+
+class Estate(models.Model):
+    """A public rental housing project (项目/小区) with its site boundary and entrance point."""
+
+    name = models.CharField(_("名称"), max_length=120)
+    address = models.CharField(_("地址"), max_length=200)
+    district = models.ForeignKey(
+        Region,
+        verbose_name=_("县/区"),
+        on_delete=models.PROTECT,
+        related_name="district_estates",
+        limit_choices_to={"level": Region.Level.DISTRICT},
+    )
+    street = models.ForeignKey(
+        Region,
+        verbose_name=_("街道/乡镇"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="street_estates",
+        limit_choices_to={"level": Region.Level.STREET},
+    )
+    community = models.ForeignKey(
+        Region,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="community_estates",
+        limit_choices_to={"level": Region.Level.COMMUNITY},
+    )
+    boundary = models.PolygonField(_("用地边界"), srid=4326, null=True, blank=True)
+    location = models.PointField(_("位置"), srid=4326)
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("运营单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="estates",
+    )
+    year_built = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
+    facilities = models.JSONField(_("配套设施"), default=list, blank=True)
+    description = models.TextField(_("简介"), blank=True)
+    published = models.BooleanField(_("公开"), default=False)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = EstateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("项目（小区）")
+        verbose_name_plural = _("项目（小区）")
+        ordering = ["district__adcode", "name"]
+        indexes = [
+            models.Index(fields=["published", "district"], name="estate_pub_district_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_valid("boundary"), name="estate_boundary_valid"),
+            models.CheckConstraint(condition=_valid("location"), name="estate_location_valid"),
+            models.CheckConstraint(
+                condition=Q(year_built__isnull=True) | Q(year_built__range=(1949, 2100)),
+                name="estate_year_built_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(models.Model):
+    """楼栋."""
+
+    estate = models.ForeignKey(
+        Estate, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="buildings"
+    )
+    number = models.CharField(_("楼号"), max_length=20)
+    floors = models.PositiveSmallIntegerField(_("层数"))
+    elevator = models.BooleanField(_("电梯"), default=False)
+    footprint = models.PolygonField(_("占地轮廓"), srid=4326, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["estate", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "number"], name="building_number_unique"),
+            models.CheckConstraint(condition=Q(floors__gte=1), name="building_floors_positive"),
+            models.CheckConstraint(condition=_valid("footprint"), name="building_footprint_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate} {self.number}"
+
+
+class Unit(models.Model):
+    """房屋: one dwelling, the thing residents apply for and are allocated."""
+
+    class Status(models.TextChoices):
+        VACANT = "vacant", _("空置")
+        OFFERED = "offered", _("已配租待签约")
+        OCCUPIED = "occupied", _("已入住")
+        REPAIR = "repair", _("维修中")
+        WITHHELD = "withheld", _("暂不分配")
+
+    class Orientation(models.TextChoices):
+        SOUTH = "S", _("朝南")
+        NORTH = "N", _("朝北")
+        EAST = "E", _("朝东")
+        WEST = "W", _("朝西")
+        SOUTH_NORTH = "SN", _("南北通透")
+        EAST_WEST = "EW", _("东西向")
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("楼栋"), on_delete=models.CASCADE, related_name="units"
+    )
+    number = models.CharField(_("房号"), max_length=20)
+    floor = models.SmallIntegerField(_("楼层"))
+    rooms = models.PositiveSmallIntegerField(_("室"))
+    halls = models.PositiveSmallIntegerField(_("厅"), default=1)
+    baths = models.PositiveSmallIntegerField(_("卫"), default=1)
+    area = models.DecimalField(_("建筑面积（㎡）"), max_digits=6, decimal_places=2)
+    orientation = models.CharField(
+        _("朝向"), max_length=2, choices=Orientation.choices, default=Orientation.SOUTH
+    )
+    accessible = models.BooleanField(_("无障碍"), default=False)
+    monthly_rent = models.DecimalField(_("月租金（元）"), max_digits=8, decimal_places=2)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.VACANT
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
+        ordering = ["building", "floor", "number"]
+        indexes = [
+            # Vacancy search: a small partial index carries the portal's filters.
+            models.Index(
+                fields=["building", "rooms", "area", "monthly_rent", "floor"],
+                condition=Q(status="vacant"),
+                name="unit_vacant_search_idx",
+            ),
+            models.Index(fields=["status", "building"], name="unit_status_building_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="unit_number_unique"),
+            models.CheckConstraint(condition=Q(area__gt=0), name="unit_area_positive"),
+            models.CheckConstraint(condition=Q(monthly_rent__gt=0), name="unit_rent_positive"),
+            models.CheckConstraint(condition=Q(floor__gte=-5) & ~Q(floor=0), name="unit_floor_valid"),
+            models.CheckConstraint(
+                condition=Q(rooms__lte=10) & Q(halls__lte=10) & Q(baths__lte=10),
+                name="unit_layout_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building} {self.number}"
+
+    @property
+    def layout(self) -> str:
+        return f"{self.rooms}室{self.halls}厅{self.baths}卫"
+
+
+class POI(models.Model):
+    """A point of interest near estates that applicants weigh: schools, clinics, bus stops."""
+
+    class Category(models.TextChoices):
+        SCHOOL = "school", _("学校")
+        HOSPITAL = "hospital", _("医院")
+        CLINIC = "clinic", _("诊所/卫生服务站")
+        BUS_STOP = "bus_stop", _("公交站")
+        MARKET = "market", _("菜市场/超市")
+        PARK = "park", _("公园")
+
+    category = models.CharField(_("类别"), max_length=10, choices=Category.choices)
+    name = models.CharField(_("名称"), max_length=120)
+    location = models.PointField(_("位置"), srid=4326)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+
+    class Meta:
+        verbose_name = _("周边设施")
+        verbose_name_plural = _("周边设施")
+        ordering = ["category", "name"]
+        indexes = [models.Index(fields=["category"], name="poi_category_idx")]
+        constraints = [
+            models.CheckConstraint(condition=_valid("location"), name="poi_location_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+

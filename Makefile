@@ -62,7 +62,14 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
-run: demo
+# Development (the default) gets the demo city and an admin; production only collects assets.
+ifeq ($(DJANGO_DEBUG),true)
+RUN_PREP := demo
+else
+RUN_PREP := migrate
+endif
+
+run: $(RUN_PREP)
 ifeq ($(DJANGO_DEBUG),true)
 	@$(PY) manage.py ensure_dev_superuser
 else

@@ -224,7 +224,9 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["building", "number"], name="unit_number_unique"),
             models.CheckConstraint(condition=Q(area__gt=0), name="unit_area_positive"),
             models.CheckConstraint(condition=Q(monthly_rent__gt=0), name="unit_rent_positive"),
-            models.CheckConstraint(condition=Q(floor__gte=-5) & ~Q(floor=0), name="unit_floor_valid"),
+            models.CheckConstraint(
+                condition=Q(floor__gte=-5) & ~Q(floor=0), name="unit_floor_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(rooms__lte=10) & Q(halls__lte=10) & Q(baths__lte=10),
                 name="unit_layout_sane",
@@ -266,5 +268,3 @@ class POI(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-

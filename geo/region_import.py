@@ -109,12 +109,17 @@ def _read_feature(index: int, feature: object, srid: int):
         return label, None, "缺少 name（名称）"
     level = _level(props.get("level"), adcode)
     if level is None:
-        return label, None, f"无法识别层级 level “{props.get('level')}”（可用 city/district/street/community）"
+        return (
+            label,
+            None,
+            f"无法识别层级 level “{props.get('level')}”（可用 city/district/street/community）",
+        )
     geometry = feature.get("geometry")
     if not geometry:
         return label, None, "缺少几何图形"
     try:
-        geom = GEOSGeometry(json.dumps(geometry), srid=srid)
+        geom = GEOSGeometry(json.dumps(geometry))
+        geom.srid = srid  # GeoJSON parsing assumes WGS84; the file may declare otherwise
     except (GEOSException, GDALException, ValueError, TypeError) as exc:
         return label, None, f"几何图形无法解析：{exc}"
     if geom.geom_type == "Polygon":
@@ -148,7 +153,8 @@ def _implied_parent(adcode: str, level: str) -> str | None:
     if level == Region.Level.CITY:
         return None
     if len(adcode) == 6:
-        return adcode[:4] + "00"
+        city = adcode[:4] + "00"
+        return city if city != adcode else adcode[:2] + "0000"  # a county under the province
     return adcode[:-3]
 
 
@@ -159,12 +165,12 @@ def _check_parents(result: RegionFile) -> None:
     for r in result.records:
         if r.parent_adcode and r.parent_adcode not in in_file and r.parent_adcode not in in_db:
             result.errors.append(
-                f"要素（{r.adcode} {r.name}）：上级区域 {r.parent_adcode} 既不在文件中也不在数据库中"
+                f"要素（{r.adcode} {r.name}）：上级区域 {r.parent_adcode} "
+                "既不在文件中也不在数据库中"
             )
 
 
 def sorted_for_insert(records: list[RegionRecord]) -> list[RegionRecord]:
     """Parents before children: shorter administrative codes are higher in the tree."""
-    return sorted(records, key=lambda r: (len(r.adcode), r.adcode))
-
-
+    rank = {level: i for i, level in enumerate(Region.Level.values)}
+    return sorted(records, key=lambda r: (len(r.adcode), rank[r.level], r.adcode))

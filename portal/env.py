@@ -11,7 +11,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 _MISSING = object()
 
 
-def env_str(name: str, default: str | None | object = _MISSING) -> str | None:
+def env_str(name: str, default: object = _MISSING) -> str | None:
     """Read NAME, or the contents of the file named by NAME_FILE (for secrets)."""
     value = os.environ.get(name)
     file_name = os.environ.get(f"{name}_FILE")

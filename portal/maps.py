@@ -17,6 +17,18 @@ from folium.plugins import MarkerCluster
 from geo.models import Building, Estate, Region
 
 MAX_ZOOM = 19
+# A cluster shows the vacant units of the estates inside it, not how many markers it holds.
+CLUSTER_ICON_JS = """
+function (cluster) {
+  var vacant = cluster.getAllChildMarkers().reduce(function (sum, m) {
+    return sum + (m.options.vacant || 0);
+  }, 0);
+  return L.divIcon({
+    html: '<div class="estate-cluster" aria-hidden="true">' + vacant + '</div>',
+    className: 'estate-marker-wrap', iconSize: L.point(44, 44)
+  });
+}
+"""
 
 
 def _local_js() -> list[tuple[str, str]]:
@@ -39,6 +51,8 @@ def _new_map(location: tuple[float, float], zoom: int) -> folium.Map:
         control_scale=True,
         prefer_canvas=False,
     )
+    # Without a tile layer folium drops max_zoom, and the marker cluster needs it on the map.
+    fmap.options["max_zoom"] = MAX_ZOOM
     fmap.default_js = _local_js()
     fmap.default_css = _local_css()
     return fmap
@@ -52,7 +66,7 @@ class MapParts:
         figure.render()
         self.head = mark_safe(figure.header.render())
         self.body = mark_safe(figure.html.render())
-        self.script = mark_safe(figure.script.render())
+        self.script = mark_safe(f"<script>{figure.script.render()}</script>")
         self.map_id = fmap.get_name()
 
 
@@ -92,7 +106,7 @@ def _popup(estate: Estate) -> folium.Popup:
     url = reverse("estate-detail", args=[estate.pk])
     vacant = getattr(estate, "vacant_count", 0)
     html = (
-        f'<strong>{escape(estate.name)}</strong><br>{escape(estate.address)}<br>'
+        f"<strong>{escape(estate.name)}</strong><br>{escape(estate.address)}<br>"
         f"空置房源 {vacant} 套<br>"
         f'<a href="{escape(url)}">查看项目与房源</a>'
     )
@@ -106,7 +120,11 @@ def city_map(estates: list[Estate], regions: list[Region]) -> MapParts:
         _region_layer(regions).add_to(fmap)
         xmin, ymin, xmax, ymax = _extent(r.boundary.extent for r in regions)
         fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    cluster = MarkerCluster(name="项目", options={"showCoverageOnHover": False})
+    cluster = MarkerCluster(
+        name="项目",
+        options={"showCoverageOnHover": False},
+        icon_create_function=CLUSTER_ICON_JS,
+    )
     cluster.default_js = [
         ("markerclusterjs", static("vendor/leaflet.markercluster/leaflet.markercluster.js"))
     ]
@@ -125,6 +143,7 @@ def city_map(estates: list[Estate], regions: list[Region]) -> MapParts:
             icon=_count_icon(count),
             popup=_popup(estate),
             tooltip=f"{estate.name}：空置 {count} 套",
+            vacant=count,
         ).add_to(cluster)
     return MapParts(fmap)
 
@@ -161,5 +180,3 @@ def _extent(extents) -> tuple[float, float, float, float]:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
-
-

@@ -6,209 +6,428 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Estate',
+            name="Estate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('address', models.CharField(max_length=200, verbose_name='地址')),
-                ('boundary', django.contrib.gis.db.models.fields.PolygonField(blank=True, null=True, srid=4326, verbose_name='用地边界')),
-                ('location', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='位置')),
-                ('year_built', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='建成年份')),
-                ('facilities', models.JSONField(blank=True, default=list, verbose_name='配套设施')),
-                ('description', models.TextField(blank=True, verbose_name='简介')),
-                ('published', models.BooleanField(default=False, verbose_name='公开')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='演示数据')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                ("address", models.CharField(max_length=200, verbose_name="地址")),
+                (
+                    "boundary",
+                    django.contrib.gis.db.models.fields.PolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="用地边界"
+                    ),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name="位置"),
+                ),
+                (
+                    "year_built",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="建成年份"
+                    ),
+                ),
+                ("facilities", models.JSONField(blank=True, default=list, verbose_name="配套设施")),
+                ("description", models.TextField(blank=True, verbose_name="简介")),
+                ("published", models.BooleanField(default=False, verbose_name="公开")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="演示数据")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '项目（小区）',
-                'verbose_name_plural': '项目（小区）',
-                'ordering': ['district__adcode', 'name'],
+                "verbose_name": "项目（小区）",
+                "verbose_name_plural": "项目（小区）",
+                "ordering": ["district__adcode", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Operator',
+            name="Operator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='名称')),
-                ('contact', models.CharField(blank=True, max_length=60, verbose_name='联系人')),
-                ('hotline', models.CharField(blank=True, max_length=40, verbose_name='服务电话')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True, verbose_name="名称")),
+                ("contact", models.CharField(blank=True, max_length=60, verbose_name="联系人")),
+                ("hotline", models.CharField(blank=True, max_length=40, verbose_name="服务电话")),
             ],
             options={
-                'verbose_name': '运营单位',
-                'verbose_name_plural': '运营单位',
-                'ordering': ['name'],
+                "verbose_name": "运营单位",
+                "verbose_name_plural": "运营单位",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='楼号')),
-                ('floors', models.PositiveSmallIntegerField(verbose_name='层数')),
-                ('elevator', models.BooleanField(default=False, verbose_name='电梯')),
-                ('footprint', django.contrib.gis.db.models.fields.PolygonField(blank=True, null=True, srid=4326, verbose_name='占地轮廓')),
-                ('estate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='buildings', to='geo.estate', verbose_name='项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="楼号")),
+                ("floors", models.PositiveSmallIntegerField(verbose_name="层数")),
+                ("elevator", models.BooleanField(default=False, verbose_name="电梯")),
+                (
+                    "footprint",
+                    django.contrib.gis.db.models.fields.PolygonField(
+                        blank=True, null=True, srid=4326, verbose_name="占地轮廓"
+                    ),
+                ),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="buildings",
+                        to="geo.estate",
+                        verbose_name="项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '楼栋',
-                'verbose_name_plural': '楼栋',
-                'ordering': ['estate', 'number'],
+                "verbose_name": "楼栋",
+                "verbose_name_plural": "楼栋",
+                "ordering": ["estate", "number"],
             },
         ),
         migrations.AddField(
-            model_name='estate',
-            name='operator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='estates', to='geo.operator', verbose_name='运营单位'),
+            model_name="estate",
+            name="operator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="estates",
+                to="geo.operator",
+                verbose_name="运营单位",
+            ),
         ),
         migrations.CreateModel(
-            name='POI',
+            name="POI",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('school', '学校'), ('hospital', '医院'), ('clinic', '诊所/卫生服务站'), ('bus_stop', '公交站'), ('market', '菜市场/超市'), ('park', '公园')], max_length=10, verbose_name='类别')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('location', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='位置')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='演示数据')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("school", "学校"),
+                            ("hospital", "医院"),
+                            ("clinic", "诊所/卫生服务站"),
+                            ("bus_stop", "公交站"),
+                            ("market", "菜市场/超市"),
+                            ("park", "公园"),
+                        ],
+                        max_length=10,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name="位置"),
+                ),
+                ("is_demo", models.BooleanField(default=False, verbose_name="演示数据")),
             ],
             options={
-                'verbose_name': '周边设施',
-                'verbose_name_plural': '周边设施',
-                'ordering': ['category', 'name'],
-                'indexes': [models.Index(fields=['category'], name='poi_category_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('location__isvalid', True)), name='poi_location_valid')],
+                "verbose_name": "周边设施",
+                "verbose_name_plural": "周边设施",
+                "ordering": ["category", "name"],
+                "indexes": [models.Index(fields=["category"], name="poi_category_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("location__isvalid", True)), name="poi_location_valid"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('adcode', models.CharField(max_length=12, unique=True, verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('level', models.CharField(choices=[('city', '市'), ('district', '县/区'), ('street', '街道/乡镇'), ('community', '社区/村')], max_length=10, verbose_name='层级')),
-                ('boundary', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='边界')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='演示数据')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='geo.region', verbose_name='上级')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "adcode",
+                    models.CharField(max_length=12, unique=True, verbose_name="行政区划代码"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("city", "市"),
+                            ("district", "县/区"),
+                            ("street", "街道/乡镇"),
+                            ("community", "社区/村"),
+                        ],
+                        max_length=10,
+                        verbose_name="层级",
+                    ),
+                ),
+                (
+                    "boundary",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        srid=4326, verbose_name="边界"
+                    ),
+                ),
+                ("is_demo", models.BooleanField(default=False, verbose_name="演示数据")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="geo.region",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区域',
-                'verbose_name_plural': '行政区域',
-                'ordering': ['adcode'],
+                "verbose_name": "行政区域",
+                "verbose_name_plural": "行政区域",
+                "ordering": ["adcode"],
             },
         ),
         migrations.AddField(
-            model_name='estate',
-            name='community',
-            field=models.ForeignKey(blank=True, limit_choices_to={'level': 'community'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='community_estates', to='geo.region', verbose_name='社区'),
+            model_name="estate",
+            name="community",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"level": "community"},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="community_estates",
+                to="geo.region",
+                verbose_name="社区",
+            ),
         ),
         migrations.AddField(
-            model_name='estate',
-            name='district',
-            field=models.ForeignKey(limit_choices_to={'level': 'district'}, on_delete=django.db.models.deletion.PROTECT, related_name='district_estates', to='geo.region', verbose_name='县/区'),
+            model_name="estate",
+            name="district",
+            field=models.ForeignKey(
+                limit_choices_to={"level": "district"},
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="district_estates",
+                to="geo.region",
+                verbose_name="县/区",
+            ),
         ),
         migrations.AddField(
-            model_name='estate',
-            name='street',
-            field=models.ForeignKey(blank=True, limit_choices_to={'level': 'street'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='street_estates', to='geo.region', verbose_name='街道/乡镇'),
+            model_name="estate",
+            name="street",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"level": "street"},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="street_estates",
+                to="geo.region",
+                verbose_name="街道/乡镇",
+            ),
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='房号')),
-                ('floor', models.SmallIntegerField(verbose_name='楼层')),
-                ('rooms', models.PositiveSmallIntegerField(verbose_name='室')),
-                ('halls', models.PositiveSmallIntegerField(default=1, verbose_name='厅')),
-                ('baths', models.PositiveSmallIntegerField(default=1, verbose_name='卫')),
-                ('area', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='建筑面积（㎡）')),
-                ('orientation', models.CharField(choices=[('S', '朝南'), ('N', '朝北'), ('E', '朝东'), ('W', '朝西'), ('SN', '南北通透'), ('EW', '东西向')], default='S', max_length=2, verbose_name='朝向')),
-                ('accessible', models.BooleanField(default=False, verbose_name='无障碍')),
-                ('monthly_rent', models.DecimalField(decimal_places=2, max_digits=8, verbose_name='月租金（元）')),
-                ('status', models.CharField(choices=[('vacant', '空置'), ('offered', '已配租待签约'), ('occupied', '已入住'), ('repair', '维修中'), ('withheld', '暂不分配')], default='vacant', max_length=10, verbose_name='状态')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='units', to='geo.building', verbose_name='楼栋')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="房号")),
+                ("floor", models.SmallIntegerField(verbose_name="楼层")),
+                ("rooms", models.PositiveSmallIntegerField(verbose_name="室")),
+                ("halls", models.PositiveSmallIntegerField(default=1, verbose_name="厅")),
+                ("baths", models.PositiveSmallIntegerField(default=1, verbose_name="卫")),
+                (
+                    "area",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="建筑面积（㎡）"
+                    ),
+                ),
+                (
+                    "orientation",
+                    models.CharField(
+                        choices=[
+                            ("S", "朝南"),
+                            ("N", "朝北"),
+                            ("E", "朝东"),
+                            ("W", "朝西"),
+                            ("SN", "南北通透"),
+                            ("EW", "东西向"),
+                        ],
+                        default="S",
+                        max_length=2,
+                        verbose_name="朝向",
+                    ),
+                ),
+                ("accessible", models.BooleanField(default=False, verbose_name="无障碍")),
+                (
+                    "monthly_rent",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=8, verbose_name="月租金（元）"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("vacant", "空置"),
+                            ("offered", "已配租待签约"),
+                            ("occupied", "已入住"),
+                            ("repair", "维修中"),
+                            ("withheld", "暂不分配"),
+                        ],
+                        default="vacant",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="units",
+                        to="geo.building",
+                        verbose_name="楼栋",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '房屋',
-                'verbose_name_plural': '房屋',
-                'ordering': ['building', 'floor', 'number'],
+                "verbose_name": "房屋",
+                "verbose_name_plural": "房屋",
+                "ordering": ["building", "floor", "number"],
             },
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('estate', 'number'), name='building_number_unique'),
+            model_name="building",
+            constraint=models.UniqueConstraint(
+                fields=("estate", "number"), name="building_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.CheckConstraint(condition=models.Q(('floors__gte', 1)), name='building_floors_positive'),
+            model_name="building",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("floors__gte", 1)), name="building_floors_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.CheckConstraint(condition=models.Q(('footprint__isvalid', True)), name='building_footprint_valid'),
+            model_name="building",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("footprint__isvalid", True)), name="building_footprint_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['level', 'adcode'], name='region_level_idx'),
+            model_name="region",
+            index=models.Index(fields=["level", "adcode"], name="region_level_idx"),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('boundary__isvalid', True)), name='region_boundary_valid'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("boundary__isvalid", True)), name="region_boundary_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='region',
-            constraint=models.CheckConstraint(condition=models.Q(('adcode__regex', '^[0-9]{6}([0-9]{3}){0,2}$')), name='region_adcode_format'),
+            model_name="region",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("adcode__regex", "^[0-9]{6}([0-9]{3}){0,2}$")),
+                name="region_adcode_format",
+            ),
         ),
         migrations.AddIndex(
-            model_name='estate',
-            index=models.Index(fields=['published', 'district'], name='estate_pub_district_idx'),
+            model_name="estate",
+            index=models.Index(fields=["published", "district"], name="estate_pub_district_idx"),
         ),
         migrations.AddConstraint(
-            model_name='estate',
-            constraint=models.CheckConstraint(condition=models.Q(('boundary__isvalid', True)), name='estate_boundary_valid'),
+            model_name="estate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("boundary__isvalid", True)), name="estate_boundary_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='estate',
-            constraint=models.CheckConstraint(condition=models.Q(('location__isvalid', True)), name='estate_location_valid'),
+            model_name="estate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("location__isvalid", True)), name="estate_location_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='estate',
-            constraint=models.CheckConstraint(condition=models.Q(('year_built__isnull', True), ('year_built__range', (1949, 2100)), _connector='OR'), name='estate_year_built_range'),
+            model_name="estate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("year_built__isnull", True),
+                    ("year_built__range", (1949, 2100)),
+                    _connector="OR",
+                ),
+                name="estate_year_built_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(condition=models.Q(('status', 'vacant')), fields=['building', 'rooms', 'area', 'monthly_rent', 'floor'], name='unit_vacant_search_idx'),
+            model_name="unit",
+            index=models.Index(
+                condition=models.Q(("status", "vacant")),
+                fields=["building", "rooms", "area", "monthly_rent", "floor"],
+                name="unit_vacant_search_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['status', 'building'], name='unit_status_building_idx'),
+            model_name="unit",
+            index=models.Index(fields=["status", "building"], name="unit_status_building_idx"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('building', 'number'), name='unit_number_unique'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                fields=("building", "number"), name="unit_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('area__gt', 0)), name='unit_area_positive'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("area__gt", 0)), name="unit_area_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_rent__gt', 0)), name='unit_rent_positive'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_rent__gt", 0)), name="unit_rent_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('floor__gte', -5), models.Q(('floor', 0), _negated=True)), name='unit_floor_valid'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("floor__gte", -5), models.Q(("floor", 0), _negated=True)),
+                name="unit_floor_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('rooms__lte', 10), ('halls__lte', 10), ('baths__lte', 10)), name='unit_layout_sane'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rooms__lte", 10), ("halls__lte", 10), ("baths__lte", 10)),
+                name="unit_layout_sane",
+            ),
         ),
     ]

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--commit", action="store_true", help="写入数据库（默认试运行）")
-        parser.add_argument("--srid", type=int, help="文件坐标系的 EPSG 代码（默认按文件声明或 4326）")
+        parser.add_argument(
+            "--srid", type=int, help="文件坐标系的 EPSG 代码（默认按文件声明或 4326）"
+        )
 
     def handle(self, *args, file: Path, commit: bool, srid: int | None, **options) -> None:
         try:

@@ -1,0 +1,1 @@
+"""The synthetic demo city: plausible, deterministic, and clearly marked as not real."""

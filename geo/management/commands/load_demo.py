@@ -1,0 +1,81 @@
+"""manage.py load_demo [--seed N] [--units N] [--if-empty]: a synthetic city on the real regions."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from shapely import wkb
+from tqdm import tqdm
+
+from geo.demo.plan import County, plan_city
+from geo.demo.write import write_plan
+from geo.models import Estate, Region
+
+DATA_DIR = Path(settings.BASE_DIR) / "data"
+
+
+class Command(BaseCommand):
+    help = "生成演示城市：在已导入的区县内生成虚构的街道、社区、项目、楼栋、房屋和周边设施。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=1, help="随机种子：相同种子生成相同数据")
+        parser.add_argument("--units", type=int, default=8000, help="房屋总套数（约数）")
+        parser.add_argument("--if-empty", action="store_true", help="已有项目时什么也不做")
+        parser.add_argument(
+            "--regions",
+            type=Path,
+            default=DATA_DIR / "bozhou-regions.geojson",
+            help="还没有区县时先导入的区划文件",
+        )
+        parser.add_argument("--config", type=Path, default=DATA_DIR / "demo-city.json")
+
+    def handle(
+        self, *args, seed: int, units: int, if_empty: bool, regions: Path, config: Path, **options
+    ) -> None:
+        if units < 10:
+            raise CommandError("--units 至少为 10。")
+        if if_empty and Estate.objects.exists():
+            self.stdout.write("已有项目数据，跳过演示数据。")
+            return
+        if not Region.objects.filter(level=Region.Level.DISTRICT).exists():
+            call_command("load_regions", str(regions), commit=True, stdout=self.stdout)
+        conf = json.loads(config.read_text(encoding="utf-8"))
+        counties = self._counties(conf)
+        city = Region.objects.filter(level=Region.Level.CITY).first()
+        plan = plan_city(
+            counties,
+            seed=seed,
+            units=units,
+            city_name=city.name if city else "",
+            area_code=conf.get("area_code", ""),
+        )
+        show = options["verbosity"] > 0
+        with tqdm(total=plan.unit_total, unit="套", desc="写入房屋", disable=not show) as bar:
+            counts = write_plan(plan, progress=bar.update)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
+                "{units} 套房屋，{pois} 个周边设施。".format(**counts)
+            )
+        )
+
+    def _counties(self, conf: dict) -> list[County]:
+        result = []
+        for region in Region.objects.filter(level=Region.Level.DISTRICT).order_by("adcode"):
+            c = conf.get("counties", {}).get(region.adcode, {})
+            result.append(
+                County(
+                    adcode=region.adcode,
+                    name=region.name,
+                    geometry=wkb.loads(bytes(region.boundary.wkb)),
+                    centre=tuple(c["centre"]) if "centre" in c else None,
+                    share=c.get("share", 1.0),
+                    spread_km=c.get("spread_km", 2.0),
+                    urban=c.get("urban", False),
+                )
+            )
+        if not result:
+            raise CommandError("数据库中没有区县，无法生成演示数据。")
+        return result

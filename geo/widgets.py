@@ -8,6 +8,7 @@ class LocalMapWidget(OSMWidget):
     template_name = "geo/widgets/map.html"
 
     class Media:
+        extend = False  # replace, not add to, Django's CDN-hosted OpenLayers
         css = {"all": ("vendor/ol/ol.css", "gis/css/ol3.css")}
         js = ("vendor/ol/dist/ol.js", "gis/js/OLMapWidget.js")
 

@@ -5,7 +5,9 @@ other coordinate systems are converted at the edges (import, display on Chinese 
 """
 
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,7 +15,32 @@ def _valid(field: str) -> Q:
     return Q(**{f"{field}__isvalid": True})
 
 
-class Region(models.Model):
+def _trigram(field: str, name: str) -> GinIndex:
+    return GinIndex(fields=[field], opclasses=["gin_trgm_ops"], name=name)
+
+
+class Searchable(models.Model):
+    """Names kept with their pinyin, so the search box finds them typed in Latin letters."""
+
+    search_pinyin = models.CharField(max_length=400, blank=True, editable=False)
+    search_initials = models.CharField(max_length=100, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def search_text(self) -> str:
+        return self.name  # type: ignore[attr-defined]
+
+    def save(self, *args, **kwargs) -> None:
+        from geo.pinyin import pinyin_keys
+
+        self.search_pinyin, self.search_initials = pinyin_keys(self.search_text())
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_pinyin", "search_initials"}
+        super().save(*args, **kwargs)
+
+
+class Region(Searchable):
     """A node of the administrative tree: city > district/county > street/township > community."""
 
     class Level(models.TextChoices):
@@ -40,7 +67,11 @@ class Region(models.Model):
         verbose_name = _("行政区域")
         verbose_name_plural = _("行政区域")
         ordering = ["adcode"]
-        indexes = [models.Index(fields=["level", "adcode"], name="region_level_idx")]
+        indexes = [
+            models.Index(fields=["level", "adcode"], name="region_level_idx"),
+            _trigram("name", "region_name_trgm"),
+            _trigram("search_pinyin", "region_pinyin_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=_valid("boundary"), name="region_boundary_valid"),
             models.CheckConstraint(
@@ -74,7 +105,7 @@ class EstateQuerySet(models.QuerySet):
         return self.filter(published=True)
 
 
-class Estate(models.Model):
+class Estate(Searchable):
     """A public rental housing project (项目/小区) with its site boundary and entrance point."""
 
     name = models.CharField(_("名称"), max_length=120)
@@ -106,6 +137,12 @@ class Estate(models.Model):
     )
     boundary = models.PolygonField(_("用地边界"), srid=4326, null=True, blank=True)
     location = models.PointField(_("位置"), srid=4326)
+    # The same point as geography: distances in metres with an index, for "near me" queries.
+    location_geog = models.GeneratedField(
+        expression=Cast("location", models.PointField(geography=True, srid=4326)),
+        output_field=models.PointField(geography=True, srid=4326, spatial_index=False),
+        db_persist=True,
+    )
     operator = models.ForeignKey(
         Operator,
         verbose_name=_("运营单位"),
@@ -130,6 +167,11 @@ class Estate(models.Model):
         ordering = ["district__adcode", "name"]
         indexes = [
             models.Index(fields=["published", "district"], name="estate_pub_district_idx"),
+            GistIndex(fields=["location_geog"], name="estate_location_geog_idx"),
+            _trigram("name", "estate_name_trgm"),
+            _trigram("address", "estate_address_trgm"),
+            _trigram("search_pinyin", "estate_pinyin_trgm"),
+            _trigram("search_initials", "estate_initials_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=_valid("boundary"), name="estate_boundary_valid"),

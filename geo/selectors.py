@@ -1,8 +1,10 @@
 """Read queries on the housing stock. Public callers start from published estates only."""
 
+from django.contrib.gis.db.models.functions import Distance
 from django.db.models import Count, Q, QuerySet
 
 from geo.models import Estate, Region, Unit
+from geo.vacancy import VacancyQuery
 
 VACANT = Q(buildings__units__status=Unit.Status.VACANT)
 
@@ -57,3 +59,35 @@ def summarize_units(units: list[Unit]) -> dict:
 
 def districts() -> QuerySet[Region]:
     return Region.objects.filter(level=Region.Level.DISTRICT).order_by("adcode")
+
+
+def vacancy_estates(query: VacancyQuery) -> QuerySet[Estate]:
+    """Published estates with vacant units matching the search, each with its matching count."""
+    estates = (
+        Estate.objects.filter(query.estate_q())
+        .select_related("district", "street")
+        .annotate(vacant_count=Count("buildings__units", filter=query.unit_q("buildings__units__")))
+        .filter(vacant_count__gt=0)
+    )
+    if query.near is not None:
+        estates = estates.annotate(distance=Distance("location_geog", query.near)).order_by(
+            "distance"
+        )
+    else:
+        estates = estates.order_by("district__adcode", "-vacant_count", "name")
+    return estates
+
+
+def vacancy_units(query: VacancyQuery) -> QuerySet[Unit]:
+    """Vacant units matching the search, with what a list row shows, in one query."""
+    return (
+        Unit.objects.filter(query.units_q())
+        .select_related("building__estate__district")
+        .order_by(
+            "building__estate__district__adcode",
+            "building__estate__name",
+            "building__number",
+            "floor",
+            "number",
+        )
+    )

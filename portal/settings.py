@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
     "django.contrib.humanize",
     "portal",
     "geo",
@@ -98,6 +102,7 @@ STATICFILES_DIRS = [
     ("vendor/leaflet.markercluster", _NODE / "leaflet.markercluster" / "dist"),
     ("vendor/jquery", _NODE / "jquery" / "dist"),
     ("vendor/ol", _NODE / "ol"),
+    ("vendor/swagger-ui", _NODE / "swagger-ui-dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -134,3 +139,23 @@ ANJU_MAP_CENTER = (
 )
 ANJU_MAP_ZOOM = env_int("ANJU_MAP_ZOOM", 9)
 ANJU_HOTLINE = env_str("ANJU_HOTLINE", "")
+# Base map under our layers: none (our boundaries only; needs no internet), osm, tianditu, amap.
+ANJU_BASEMAP = env_str("ANJU_BASEMAP", "none")
+ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
+ANJU_BOUNDARY_ATTRIBUTION = env_str("ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Anju 公租房信息公开 API",
+    "DESCRIPTION": "已公开项目与空置房源（GeoJSON, RFC 7946, WGS84）。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": "/static/portal/favicon.svg",
+}

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from geo.demo.plan import DemoPlan, plan_units
 from geo.models import POI, Building, Estate, Operator, Region, Unit
+from geo.pinyin import pinyin_keys
 from geo.region_import import RegionRecord
 from geo.services import upsert_regions
 
@@ -74,25 +75,28 @@ def write_plan(plan: DemoPlan, progress: Callable[[int], None] | None = None) ->
     building_id = _next_ids(Building)
     estate_rows, building_rows, building_plan = [], [], []
     for e in plan.estates:
+        pinyin, initials = pinyin_keys(e.name)
         estate_rows.append(
-            (
-                estate_id,
-                e.name,
-                e.address,
-                region_ids[e.district],
-                region_ids[e.street],
-                region_ids[e.community],
-                _ewkb(e.boundary),
-                _ewkb(e.location),
-                operator_ids[e.operator],
-                e.year_built,
-                json.dumps(e.facilities, ensure_ascii=False),
-                e.description,
-                e.published,
-                True,
-                now,
-                now,
-            )
+            {
+                "id": estate_id,
+                "name": e.name,
+                "address": e.address,
+                "district_id": region_ids[e.district],
+                "street_id": region_ids[e.street],
+                "community_id": region_ids[e.community],
+                "boundary": _ewkb(e.boundary),
+                "location": _ewkb(e.location),
+                "operator_id": operator_ids[e.operator],
+                "year_built": e.year_built,
+                "facilities": json.dumps(e.facilities, ensure_ascii=False),
+                "description": e.description,
+                "published": e.published,
+                "is_demo": True,
+                "created_at": now,
+                "updated_at": now,
+                "search_pinyin": pinyin,
+                "search_initials": initials,
+            }
         )
         for b in e.buildings:
             building_rows.append(
@@ -101,28 +105,8 @@ def write_plan(plan: DemoPlan, progress: Callable[[int], None] | None = None) ->
             building_plan.append((building_id, b, e.rent_per_m2))
             building_id += 1
         estate_id += 1
-    _copy(
-        Estate,
-        [
-            "id",
-            "name",
-            "address",
-            "district_id",
-            "street_id",
-            "community_id",
-            "boundary",
-            "location",
-            "operator_id",
-            "year_built",
-            "facilities",
-            "description",
-            "published",
-            "is_demo",
-            "created_at",
-            "updated_at",
-        ],
-        estate_rows,
-    )
+    columns = list(estate_rows[0]) if estate_rows else []
+    _copy(Estate, columns, (tuple(row.values()) for row in estate_rows))
     _copy(Building, ["id", "estate_id", "number", "floors", "elevator", "footprint"], building_rows)
 
     def unit_rows():

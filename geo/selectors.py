@@ -1,11 +1,18 @@
 """Read queries on the housing stock. Public callers start from published estates only."""
 
-from django.contrib.gis.db.models.functions import Distance
-from django.db.models import Count, Q, QuerySet
+import math
 
-from geo.models import Estate, Region, Unit
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import Distance, PointOnSurface
+from django.contrib.gis.geos import Polygon
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from geo.models import POI, Estate, Region, Unit
 from geo.vacancy import VacancyQuery
 
+# Estates carry their regions for display; the regions' outlines stay in the database.
+REGION_GEOMETRY = ("district__boundary", "street__boundary")
 VACANT = Q(buildings__units__status=Unit.Status.VACANT)
 
 
@@ -19,6 +26,7 @@ def public_estates_with_vacancy() -> QuerySet[Estate]:
     return (
         Estate.objects.published()
         .select_related("district", "street")
+        .defer(*REGION_GEOMETRY)
         .annotate(
             vacant_count=Count("buildings__units", filter=VACANT),
             unit_count=Count("buildings__units"),
@@ -32,6 +40,7 @@ def public_estate(estate_id: int) -> Estate:
     return (
         Estate.objects.published()
         .select_related("district", "street", "community", "operator")
+        .defer("district__boundary", "street__boundary", "community__boundary")
         .get(pk=estate_id)
     )
 
@@ -66,6 +75,7 @@ def vacancy_estates(query: VacancyQuery) -> QuerySet[Estate]:
     estates = (
         Estate.objects.filter(query.estate_q())
         .select_related("district", "street")
+        .defer(*REGION_GEOMETRY)
         .annotate(vacant_count=Count("buildings__units", filter=query.unit_q("buildings__units__")))
         .filter(vacant_count__gt=0)
     )
@@ -83,6 +93,18 @@ def vacancy_units(query: VacancyQuery) -> QuerySet[Unit]:
     return (
         Unit.objects.filter(query.units_q())
         .select_related("building__estate__district")
+        .defer(
+            "building__footprint",
+            "building__estate__boundary",
+            "building__estate__district__boundary",
+        )
+        .annotate(
+            point=Coalesce(
+                PointOnSurface("building__footprint"),
+                F("building__estate__location"),
+                output_field=PointField(srid=4326),
+            )
+        )
         .order_by(
             "building__estate__district__adcode",
             "building__estate__name",
@@ -91,3 +113,28 @@ def vacancy_units(query: VacancyQuery) -> QuerySet[Unit]:
             "number",
         )
     )
+
+
+def estate_vacant_count(estate: Estate) -> int:
+    return Unit.objects.filter(building__estate=estate, status=Unit.Status.VACANT).count()
+
+
+POI_RADIUS_M = 1500
+
+
+def nearby_pois(estate: Estate, radius_m: int = POI_RADIUS_M) -> dict[str, list[POI]]:
+    """POIs around an estate by category, nearest first, with distances in metres."""
+    x, y = estate.location.x, estate.location.y
+    dlon, dlat = radius_m / (111_320 * math.cos(math.radians(y))), radius_m / 110_540
+    box = Polygon.from_bbox((x - dlon, y - dlat, x + dlon, y + dlat))  # served by the GiST index
+    box.srid = 4326
+    pois = (
+        POI.objects.filter(location__intersects=box)
+        .annotate(distance=Distance("location", estate.location))
+        .order_by("distance")
+    )
+    grouped: dict[str, list[POI]] = {}
+    for poi in pois:
+        if poi.distance.m <= radius_m:
+            grouped.setdefault(poi.get_category_display(), []).append(poi)
+    return grouped

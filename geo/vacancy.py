@@ -110,6 +110,8 @@ class CommaMultipleChoiceField(forms.MultipleChoiceField):
     """Accepts ?rooms=1&rooms=2 and ?rooms=1,2 alike: links stay short."""
 
     def to_python(self, value):
+        if isinstance(value, str):
+            value = [value]
         items = super().to_python(value)
         return [part for item in items for part in str(item).split(",") if part]
 
@@ -155,6 +157,13 @@ class VacancyForm(forms.Form):
 
     def __init__(self, data: QueryDict | dict | None = None, *args, **kwargs):
         super().__init__(data if data is not None else {}, *args, **kwargs)
+
+    LOCATION_FIELDS = ("district", "street", "near", "within_km")
+
+    @property
+    def unit_fields(self) -> list:
+        """The fields about the unit itself, for a page that is already about one estate."""
+        return [self[name] for name in self.fields if name not in self.LOCATION_FIELDS]
 
     def add_region_choices(self) -> None:
         """Drop-down lists of counties and streets for HTML forms (one query)."""

@@ -1,4 +1,4 @@
-"""Base maps chosen by setting. Our layers are WGS84; a GCJ-02 base map (AMap) needs them shifted."""
+"""Base maps chosen by setting; a GCJ-02 base map (AMap) needs our WGS84 layers shifted."""
 
 from dataclasses import dataclass
 

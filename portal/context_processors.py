@@ -1,4 +1,4 @@
-"""Values every public page shows: the city's name and whether the data are a demo."""
+"""Values every public page shows: the city's name, demo-data notice, text-size preference."""
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -11,4 +11,5 @@ def site(request: HttpRequest) -> dict:
         "city_name": settings.ANJU_CITY_NAME,
         "hotline": settings.ANJU_HOTLINE,
         "demo_data": demo_data_present(),
+        "large_text": request.COOKIES.get("text_size") == "large",
     }

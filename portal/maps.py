@@ -8,27 +8,16 @@ import json
 
 import folium
 from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
 from django.templatetags.static import static
-from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from folium.plugins import MarkerCluster
+from shapely import wkb
 
+from geo import crs
 from geo.models import Building, Estate, Region
+from portal.basemaps import BaseMap
 
 MAX_ZOOM = 19
-# A cluster shows the vacant units of the estates inside it, not how many markers it holds.
-CLUSTER_ICON_JS = """
-function (cluster) {
-  var vacant = cluster.getAllChildMarkers().reduce(function (sum, m) {
-    return sum + (m.options.vacant || 0);
-  }, 0);
-  return L.divIcon({
-    html: '<div class="estate-cluster" aria-hidden="true">' + vacant + '</div>',
-    className: 'estate-marker-wrap', iconSize: L.point(44, 44)
-  });
-}
-"""
 
 
 def _local_js() -> list[tuple[str, str]]:
@@ -42,7 +31,7 @@ def _local_css() -> list[tuple[str, str]]:
     return [("leaflet_css", static("vendor/leaflet/leaflet.css"))]
 
 
-def _new_map(location: tuple[float, float], zoom: int) -> folium.Map:
+def _new_map(location: tuple[float, float], zoom: int, basemap: BaseMap) -> folium.Map:
     fmap = folium.Map(
         location=location,
         zoom_start=zoom,
@@ -51,6 +40,21 @@ def _new_map(location: tuple[float, float], zoom: int) -> folium.Map:
         control_scale=True,
         prefer_canvas=False,
     )
+    if basemap.tiles:
+        folium.TileLayer(
+            tiles=basemap.tiles,
+            attr=basemap.attribution,
+            name=basemap.name,
+            max_zoom=basemap.max_zoom,
+            subdomains=basemap.subdomains or "abc",
+        ).add_to(fmap)
+    else:
+        # No base map: the attribution still names where our boundaries come from.
+        fmap.get_root().script.add_child(
+            folium.Element(
+                f"{fmap.get_name()}.attributionControl.addAttribution({json.dumps(basemap.attribution)});"
+            )
+        )
     # Without a tile layer folium drops max_zoom, and the marker cluster needs it on the map.
     fmap.options["max_zoom"] = MAX_ZOOM
     fmap.default_js = _local_js()
@@ -70,12 +74,13 @@ class MapParts:
         self.map_id = fmap.get_name()
 
 
-def _region_layer(regions: list[Region]) -> folium.GeoJson:
+def _region_layer(regions: list[Region], basemap: BaseMap) -> folium.GeoJson:
+    shift = _shift(basemap)
     features = [
         {
             "type": "Feature",
             "properties": {"name": r.name, "adcode": r.adcode},
-            "geometry": json.loads(r.boundary.geojson),
+            "geometry": json.loads(shift(r.boundary).geojson),
         }
         for r in regions
     ]
@@ -92,84 +97,53 @@ def _region_layer(regions: list[Region]) -> folium.GeoJson:
     )
 
 
-def _count_icon(count: int) -> folium.DivIcon:
-    css = "estate-marker estate-marker--vacant" if count else "estate-marker"
-    return folium.DivIcon(
-        html=f'<div class="{css}" aria-hidden="true">{count}</div>',
-        icon_size=(34, 34),
-        icon_anchor=(17, 17),
-        class_name="estate-marker-wrap",
-    )
-
-
-def _popup(estate: Estate) -> folium.Popup:
-    url = reverse("estate-detail", args=[estate.pk])
-    vacant = getattr(estate, "vacant_count", 0)
-    html = (
-        f"<strong>{escape(estate.name)}</strong><br>{escape(estate.address)}<br>"
-        f"空置房源 {vacant} 套<br>"
-        f'<a href="{escape(url)}">查看项目与房源</a>'
-    )
-    return folium.Popup(html, max_width=260)
-
-
-def city_map(estates: list[Estate], regions: list[Region]) -> MapParts:
-    """The home map: county outlines and clustered estate markers labelled by vacant units."""
-    fmap = _new_map(settings.ANJU_MAP_CENTER, settings.ANJU_MAP_ZOOM)
+def city_map(regions: list[Region], basemap: BaseMap) -> MapParts:
+    """The home map: base map and county outlines; estates are drawn by map-home.js."""
+    fmap = _new_map(settings.ANJU_MAP_CENTER, settings.ANJU_MAP_ZOOM, basemap)
     if regions:
-        _region_layer(regions).add_to(fmap)
+        _region_layer(regions, basemap).add_to(fmap)
         xmin, ymin, xmax, ymax = _extent(r.boundary.extent for r in regions)
         fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    cluster = MarkerCluster(
-        name="项目",
-        options={"showCoverageOnHover": False},
-        icon_create_function=CLUSTER_ICON_JS,
-    )
-    cluster.default_js = [
-        ("markerclusterjs", static("vendor/leaflet.markercluster/leaflet.markercluster.js"))
-    ]
-    cluster.default_css = [
-        ("markerclustercss", static("vendor/leaflet.markercluster/MarkerCluster.css")),
-        (
-            "markerclusterdefaultcss",
-            static("vendor/leaflet.markercluster/MarkerCluster.Default.css"),
-        ),
-    ]
-    cluster.add_to(fmap)
-    for estate in estates:
-        count = getattr(estate, "vacant_count", 0)
-        folium.Marker(
-            location=(estate.location.y, estate.location.x),
-            icon=_count_icon(count),
-            popup=_popup(estate),
-            tooltip=f"{estate.name}：空置 {count} 套",
-            vacant=count,
-        ).add_to(cluster)
     return MapParts(fmap)
 
 
-def estate_map(estate: Estate, buildings: list[Building]) -> MapParts:
+def estate_map(estate: Estate, buildings: list[Building], basemap: BaseMap) -> MapParts:
     """An estate's site: its boundary, building footprints and entrance point."""
-    fmap = _new_map((estate.location.y, estate.location.x), 17)
+    shift = _shift(basemap)
+    location = shift(estate.location)
+    fmap = _new_map((location.y, location.x), 17, basemap)
     if estate.boundary:
+        boundary = shift(estate.boundary)
         folium.GeoJson(
-            json.loads(estate.boundary.geojson),
+            json.loads(boundary.geojson),
             name="用地边界",
             style_function=lambda _f: {"color": "#b5442c", "weight": 2, "fillOpacity": 0.05},
         ).add_to(fmap)
-        xmin, ymin, xmax, ymax = estate.boundary.extent
+        xmin, ymin, xmax, ymax = boundary.extent
         fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
     for b in buildings:
         if b.footprint:
             folium.GeoJson(
-                json.loads(b.footprint.geojson),
+                json.loads(shift(b.footprint).geojson),
                 style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.3},
                 tooltip=f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）",
             ).add_to(fmap)
     folium.CircleMarker(
-        (estate.location.y, estate.location.x), radius=7, color="#b5442c", tooltip=estate.name
+        (location.y, location.x), radius=7, color="#b5442c", tooltip=estate.name
     ).add_to(fmap)
     return MapParts(fmap)
+
+
+def _shift(basemap: BaseMap):
+    """Our WGS84 geometry as drawn on the base map: unchanged, or moved to GCJ-02."""
+    if not basemap.shifted:
+        return lambda geom: geom
+
+    def to_gcj02(geom):
+        moved = crs.transform_geometry(wkb.loads(bytes(geom.wkb)), crs.wgs84_to_gcj02)
+        return GEOSGeometry(moved.wkb, srid=4326)
+
+    return to_gcj02
 
 
 def _extent(extents) -> tuple[float, float, float, float]:

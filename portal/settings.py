@@ -142,7 +142,9 @@ ANJU_HOTLINE = env_str("ANJU_HOTLINE", "")
 # Base map under our layers: none (our boundaries only; needs no internet), osm, tianditu, amap.
 ANJU_BASEMAP = env_str("ANJU_BASEMAP", "none")
 ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
-ANJU_BOUNDARY_ATTRIBUTION = env_str("ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图")
+ANJU_BOUNDARY_ATTRIBUTION = env_str(
+    "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

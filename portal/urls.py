@@ -1,10 +1,31 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from layers import api, ogc
+from layers import views as layer_views
 from portal import views
+
+api_patterns = [
+    path("estates/", api.EstateList.as_view(), name="api-estates"),
+    path("estates/<int:pk>/", api.EstateDetail.as_view(), name="api-estate"),
+    path("units/", api.UnitList.as_view(), name="api-units"),
+    path("search/", api.Search.as_view(), name="api-search"),
+    path("locate/", api.Locate.as_view(), name="api-locate"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("units/", views.units, name="units"),
     path("estates/<int:estate_id>/", views.estate_detail, name="estate-detail"),
+    path("search/", views.search, name="search"),
+    path("locate/", views.locate_page, name="locate"),
+    path("preferences/text-size/", views.text_size, name="text-size"),
+    path("api/", include(api_patterns)),
+    path("tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf", layer_views.tile, name="tile"),
+    path("tiles/<slug:layer>.json", layer_views.tilejson, name="tilejson"),
+    path("ogc/", include(ogc.urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -1,26 +1,60 @@
-"""Public pages: thin views over geo.selectors and the map builders."""
+"""Public pages: thin views over geo selectors, the vacancy search and the map builders."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_POST
 
 from geo import selectors
+from geo.locate import locate
 from geo.models import Estate
+from geo.search import search_places
+from geo.vacancy import parse_vacancy_query
+from layers.api import EstateSerializer
 from portal import maps
+from portal.basemaps import current_basemap
+
+UNITS_PER_PAGE = 50
+TEXT_SIZE_COOKIE = "text_size"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The map of estates with vacant units, and the same list as plain HTML beneath it."""
-    estates = list(selectors.public_estates_with_vacancy())
-    district_list = list(selectors.districts())
-    figure = maps.city_map(estates, district_list)
+    """The map of estates with matching vacant units, and the same list as plain HTML."""
+    query, form = parse_vacancy_query(request.GET)
+    form.add_region_choices()
+    estates = list(selectors.vacancy_estates(query))
+    basemap = current_basemap()
+    geojson = EstateSerializer(estates, many=True).data
     return render(
         request,
         "portal/home.html",
         {
-            "map": figure,
+            "form": form,
+            "query": query,
             "estates": estates,
+            "estates_geojson": geojson,
             "vacant_total": sum(e.vacant_count for e in estates),
+            "map": maps.city_map(list(selectors.districts()), basemap),
+            "basemap": basemap,
+            "units_url": "/units/?" + urlencode(query.as_params()),
+            "api_query": urlencode(query.as_params()),
         },
+    )
+
+
+def units(request: HttpRequest) -> HttpResponse:
+    """The vacancy search as a server-rendered list: works without JavaScript."""
+    query, form = parse_vacancy_query(request.GET)
+    form.add_region_choices()
+    page = Paginator(selectors.vacancy_units(query), UNITS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    params = query.as_params()
+    return render(
+        request,
+        "portal/units.html",
+        {"form": form, "query": query, "page": page, "page_query": urlencode(params)},
     )
 
 
@@ -29,16 +63,55 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
         estate = selectors.public_estate(estate_id)
     except Estate.DoesNotExist as exc:
         raise Http404 from exc
+    query, form = parse_vacancy_query(request.GET)
     units = list(selectors.estate_units(estate))
+    vacant = list(selectors.estate_units(estate).filter(query.unit_q()))
     buildings = list(estate.buildings.all())
     return render(
         request,
         "portal/estate_detail.html",
         {
             "estate": estate,
-            "units": units,
-            "vacant_units": [u for u in units if u.status == u.Status.VACANT],
+            "form": form,
+            "filtered": bool(query.as_params()),
+            "vacant_units": vacant,
             "summary": selectors.summarize_units(units),
-            "map": maps.estate_map(estate, buildings),
+            "pois": selectors.nearby_pois(estate),
+            "map": maps.estate_map(estate, buildings, current_basemap()),
         },
     )
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Search results as a page, for visitors without JavaScript or who press Enter."""
+    text = request.GET.get("q", "").strip()
+    return render(request, "portal/search.html", {"q": text, "hits": search_places(text, 30)})
+
+
+def locate_page(request: HttpRequest) -> HttpResponse:
+    """Typed coordinates (or a shared link): where the point is and what is vacant nearby."""
+    error, result = None, None
+    raw = request.GET.get("at", "").replace("，", ",").strip()
+    if raw:
+        try:
+            lon, lat = (float(v) for v in raw.split(","))
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError
+            result = locate(lon, lat)
+        except ValueError:
+            error = "请输入“经度,纬度”，例如 115.78,33.85"
+    return render(request, "portal/locate.html", {"at": raw, "result": result, "error": error})
+
+
+@require_POST
+def text_size(request: HttpRequest) -> HttpResponse:
+    """Large-text mode (适老化), kept in a cookie so it persists across visits."""
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if request.POST.get("size") == "large":
+        response.set_cookie(TEXT_SIZE_COOKIE, "large", max_age=365 * 24 * 3600, samesite="Lax")
+    else:
+        response.delete_cookie(TEXT_SIZE_COOKIE)
+    return response

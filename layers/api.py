@@ -1,0 +1,192 @@
+"""The public GeoJSON API (/api/): estates and vacant units with the map's filters, search, locate.
+
+Every list starts from the same public querysets as the pages; responses are RFC 7946 GeoJSON.
+"""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometrySerializerMethodField
+from rest_framework_gis.pagination import GeoJsonPagination
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from geo import selectors
+from geo.locate import locate
+from geo.models import Estate, Unit
+from geo.search import search_places
+from geo.vacancy import VacancyForm, VacancyQuery
+
+_TYPES = {
+    "DecimalField": OpenApiTypes.NUMBER,
+    "FloatField": OpenApiTypes.NUMBER,
+    "IntegerField": OpenApiTypes.INT,
+    "BooleanField": OpenApiTypes.BOOL,
+}
+FILTER_PARAMETERS = [
+    OpenApiParameter(name, _TYPES.get(type(f).__name__, OpenApiTypes.STR), description=str(f.label))
+    for name, f in VacancyForm.base_fields.items()
+]
+
+
+def vacancy_query(request: Request) -> VacancyQuery:
+    """The filters from the query string; a bad value is a 400 naming the field."""
+    form = VacancyForm(request.query_params)
+    if not form.is_valid():
+        raise ValidationError({name: [str(e) for e in errs] for name, errs in form.errors.items()})
+    return form.query()
+
+
+class Pagination(GeoJsonPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class EstateSerializer(GeoFeatureModelSerializer):
+    district = serializers.CharField(source="district.name")
+    street = serializers.CharField(source="street.name", default=None)
+    vacant_units = serializers.IntegerField(source="vacant_count", read_only=True)
+    distance_m = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Estate
+        geo_field = "location"
+        fields = [
+            "id",
+            "name",
+            "address",
+            "district",
+            "street",
+            "year_built",
+            "vacant_units",
+            "distance_m",
+            "url",
+        ]
+
+    def get_distance_m(self, estate: Estate) -> float | None:
+        distance = getattr(estate, "distance", None)
+        return round(distance.m) if distance is not None else None
+
+    def get_url(self, estate: Estate) -> str:
+        return f"/estates/{estate.pk}/"
+
+
+class UnitSerializer(GeoFeatureModelSerializer):
+    point = GeometrySerializerMethodField()
+    estate_id = serializers.IntegerField(source="building.estate_id")
+    estate = serializers.CharField(source="building.estate.name")
+    district = serializers.CharField(source="building.estate.district.name")
+    building = serializers.CharField(source="building.number")
+    elevator = serializers.BooleanField(source="building.elevator")
+    layout = serializers.CharField()
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_point(self, unit: Unit):
+        """The unit's building on the map (annotated by the selector)."""
+        return unit.point
+
+    class Meta:
+        model = Unit
+        geo_field = "point"
+        fields = [
+            "id",
+            "point",
+            "estate_id",
+            "estate",
+            "district",
+            "building",
+            "number",
+            "floor",
+            "rooms",
+            "halls",
+            "baths",
+            "layout",
+            "area",
+            "monthly_rent",
+            "orientation",
+            "accessible",
+            "elevator",
+        ]
+
+
+@extend_schema(parameters=FILTER_PARAMETERS, summary="有符合条件空置房源的项目（GeoJSON）")
+class EstateList(ListAPIView):
+    serializer_class = EstateSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return selectors.vacancy_estates(vacancy_query(self.request))
+
+
+@extend_schema(summary="一个已公开项目（GeoJSON Feature）")
+class EstateDetail(RetrieveAPIView):
+    serializer_class = EstateSerializer
+
+    def get_object(self) -> Estate:
+        try:
+            estate = selectors.public_estate(self.kwargs["pk"])
+        except Estate.DoesNotExist as exc:
+            raise Http404 from exc
+        estate.vacant_count = selectors.estate_vacant_count(estate)
+        return estate
+
+
+@extend_schema(parameters=FILTER_PARAMETERS, summary="符合条件的空置房源（GeoJSON）")
+class UnitList(ListAPIView):
+    serializer_class = UnitSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        return selectors.vacancy_units(vacancy_query(self.request))
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    name = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.CharField()
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+
+
+class Search(APIView):
+    """Autocomplete for the search box: estates, counties, streets and communities, ranked."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True, description="关键词")],
+        responses=SearchHitSerializer(many=True),
+        summary="搜索项目与地点（名称、地址、拼音、首字母）",
+    )
+    def get(self, request: Request) -> Response:
+        hits = search_places(request.query_params.get("q", ""))
+        return Response({"results": SearchHitSerializer(hits, many=True).data})
+
+
+class Locate(APIView):
+    """Which county, street and community a point lies in, and the nearest vacancies."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 WGS84"),
+            OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 WGS84"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        summary="位置查询",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            lon = float(request.query_params["lon"])
+            lat = float(request.query_params["lat"])
+        except (KeyError, ValueError):
+            raise ValidationError({"lon": ["需要经度 lon 和纬度 lat（数字）"]}) from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValidationError({"lon": ["经纬度超出范围"]})
+        return Response(locate(lon, lat).as_dict())

@@ -1,0 +1,371 @@
+"""OGC API – Features, Part 1 Core (/ogc/), so QGIS and GDAL read our layers over open standards.
+
+Collections are the registered layers; items are each layer's public rows, filtered by bbox,
+the map's filters and exact property values, paged with limit/offset and `next` links.
+JSON (GeoJSON for features) by default, HTML with `f=html` or a browser's Accept header.
+"""
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.gis.db.models import Extent
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from geo.models import Estate
+from geo.vacancy import VacancyForm, VacancyQuery
+from layers.registry import BOOLEAN, INTEGER, LAYERS, NUMBER, Layer
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+COMMON_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "datetime"}
+
+
+class BadRequest(Exception):
+    """A parameter the client must fix; answered with 400 and the reason."""
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    fmt = request.GET.get("f")
+    if fmt:
+        return fmt == "html"
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _url(request: HttpRequest, name: str, params: dict | None = None, **kwargs) -> str:
+    url = request.build_absolute_uri(reverse(name, kwargs=kwargs or None))
+    return url + ("?" + urlencode(params) if params else "")
+
+
+def _json(data: dict, content_type: str = "application/json", status: int = 200) -> JsonResponse:
+    response = JsonResponse(
+        data, status=status, content_type=content_type, json_dumps_params={"ensure_ascii": False}
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return _json({"code": str(status), "description": message}, status=status)
+
+
+def _layer(collection_id: str) -> Layer:
+    layer = LAYERS.get(collection_id)
+    if layer is None:
+        raise Http404(f"没有名为 {collection_id} 的数据集")
+    return layer
+
+
+def _link(href: str, rel: str, media_type: str, title: str = "") -> dict:
+    return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+def _links(request: HttpRequest, name: str, title: str, **kwargs) -> list[dict]:
+    here = _url(request, name, **kwargs)
+    return [
+        _link(here + "?f=json", "self", JSON, title),
+        _link(here + "?f=html", "alternate", "text/html", title + "（网页）"),
+    ]
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    data = {
+        "title": "安居公租房开放数据（OGC API – Features）",
+        "description": "已公开的公租房项目、空置房源和区县边界，WGS84 经纬度（CRS84）。",
+        "links": [
+            *_links(request, "ogc-landing", "本页"),
+            _link(_url(request, "ogc-openapi"), "service-desc", OPENAPI, "OpenAPI 定义"),
+            _link(_url(request, "api-docs"), "service-doc", "text/html", "API 文档"),
+            _link(_url(request, "ogc-conformance"), "conformance", JSON, "符合的标准"),
+            _link(_url(request, "ogc-collections"), "data", JSON, "数据集"),
+        ],
+    }
+    if _wants_html(request):
+        return render(request, "ogc/landing.html", {"data": data})
+    return _json(data)
+
+
+@require_GET
+def conformance(request: HttpRequest) -> HttpResponse:
+    data = {"conformsTo": CONFORMANCE}
+    if _wants_html(request):
+        return render(request, "ogc/conformance.html", {"data": data})
+    return _json(data)
+
+
+def _extent() -> list[float]:
+    """The bounding box of what is published, one aggregate query."""
+    extent = Estate.objects.published().aggregate(e=Extent("location"))["e"]
+    return list(extent) if extent else [-180.0, -90.0, 180.0, 90.0]
+
+
+def _collection(request: HttpRequest, layer: Layer, bbox: list[float]) -> dict:
+    items_url = _url(request, "ogc-items", collection_id=layer.name)
+    return {
+        "id": layer.name,
+        "title": layer.title,
+        "description": layer.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
+        "links": [
+            *_links(request, "ogc-collection", layer.title, collection_id=layer.name),
+            _link(items_url + "?f=json", "items", GEOJSON, layer.title),
+            _link(items_url + "?f=html", "items", "text/html", layer.title + "（网页）"),
+        ],
+    }
+
+
+@require_GET
+def collections(request: HttpRequest) -> HttpResponse:
+    bbox = _extent()
+    data = {
+        "links": _links(request, "ogc-collections", "数据集"),
+        "collections": [_collection(request, layer, bbox) for layer in LAYERS.values()],
+    }
+    if _wants_html(request):
+        return render(request, "ogc/collections.html", {"data": data})
+    return _json(data)
+
+
+@require_GET
+def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
+    data = _collection(request, _layer(collection_id), _extent())
+    if _wants_html(request):
+        return render(request, "ogc/collection.html", {"data": data})
+    return _json(data)
+
+
+def _parse_bbox(raw: str | None) -> Polygon | None:
+    if not raw:
+        return None
+    try:
+        numbers = [float(v) for v in raw.split(",")]
+    except ValueError:
+        raise BadRequest("bbox 应为逗号分隔的 4 个数字：minLon,minLat,maxLon,maxLat") from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        raise BadRequest("bbox 应为 minLon,minLat,maxLon,maxLat")
+    box = Polygon.from_bbox(numbers)
+    box.srid = 4326
+    return box
+
+
+def _int_param(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} 应为整数") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} 应在 {low} 到 {high} 之间")
+    return value
+
+
+def _typed(kind: str, name: str, raw: str):
+    try:
+        if kind == INTEGER:
+            return int(raw)
+        if kind == NUMBER:
+            return Decimal(raw)
+        if kind == BOOLEAN:
+            if raw.lower() not in {"true", "false", "1", "0"}:
+                raise ValueError
+            return raw.lower() in {"true", "1"}
+    except (ValueError, InvalidOperation):
+        raise BadRequest(f"属性 {name} 的值“{raw}”类型不对") from None
+    return raw
+
+
+def _filtered_rows(request: HttpRequest, layer: Layer):
+    """The layer's rows with the map's filters, exact property values and bbox applied."""
+    form_fields = set(VacancyForm.base_fields) if layer.filterable else set()
+    allowed = COMMON_PARAMS | form_fields | set(layer.fields)
+    unknown = sorted(set(request.GET) - allowed)
+    if unknown:
+        raise BadRequest(f"不支持的参数：{', '.join(unknown)}")
+    if request.GET.get("bbox-crs", CRS84) != CRS84:
+        raise BadRequest("bbox-crs 只支持 CRS84")
+    query = VacancyQuery()
+    if layer.filterable:
+        data = request.GET.copy()
+        for name in set(data) - form_fields:
+            del data[name]
+        form = VacancyForm(data)
+        if not form.is_valid():
+            raise BadRequest("；".join(f"{k}：{' '.join(v)}" for k, v in form.errors.items()))
+        query = form.query()
+    rows = layer.rows(query)
+    for name, kind in layer.fields.items():
+        if name in request.GET and name not in form_fields:
+            rows = rows.filter(**{name: _typed(kind, name, request.GET[name])})
+    box = _parse_bbox(request.GET.get("bbox"))
+    if box is not None:
+        rows = rows.filter(geom__bboverlaps=box, geom__intersects=box)
+    return rows.annotate(geojson=AsGeoJSON("geom", precision=7))
+
+
+def _feature(row: dict, layer: Layer) -> dict:
+    properties = {}
+    for name in layer.fields:
+        value = row.get(name)
+        properties[name] = float(value) if isinstance(value, Decimal) else value
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": json.loads(row["geojson"]),
+        "properties": properties,
+    }
+
+
+@require_GET
+def items(request: HttpRequest, collection_id: str) -> HttpResponse:
+    layer = _layer(collection_id)
+    try:
+        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = _int_param(request, "offset", 0, 0, 10**9)
+        rows = _filtered_rows(request, layer)
+    except BadRequest as exc:
+        return _error(400, str(exc))
+    matched = rows.count()
+    page = list(rows[offset : offset + limit])
+    params = {k: v for k, v in request.GET.items() if k not in {"offset", "f"}}
+    base = _url(request, "ogc-items", collection_id=layer.name)
+
+    def page_url(at: int, fmt: str | None = None) -> str:
+        return f"{base}?{urlencode({**params, 'offset': at, **({'f': fmt} if fmt else {})})}"
+
+    links = [
+        _link(page_url(offset, "json"), "self", GEOJSON, "本页"),
+        _link(page_url(offset, "html"), "alternate", "text/html", "本页（网页）"),
+    ]
+    if offset + limit < matched:
+        links.append(_link(page_url(offset + limit), "next", GEOJSON, "下一页"))
+    if offset > 0:
+        links.append(_link(page_url(max(0, offset - limit)), "prev", GEOJSON, "上一页"))
+    data = {
+        "type": "FeatureCollection",
+        "features": [_feature(row, layer) for row in page],
+        "numberMatched": matched,
+        "numberReturned": len(page),
+        "timeStamp": timezone.now().isoformat(timespec="seconds"),
+        "links": links,
+    }
+    if _wants_html(request):
+        return render(
+            request,
+            "ogc/items.html",
+            {"layer": layer, "data": data, "rows": page, "fields": list(layer.fields)},
+        )
+    return _json(data, GEOJSON)
+
+
+@require_GET
+def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpResponse:
+    layer = _layer(collection_id)
+    try:
+        pk = int(feature_id)
+    except ValueError:
+        raise Http404("没有这个要素") from None
+    row = layer.rows(VacancyQuery()).annotate(geojson=AsGeoJSON("geom", precision=7))
+    row = row.filter(id=pk).first()
+    if row is None:
+        raise Http404("没有这个要素")
+    feature = _feature(row, layer)
+    here = _url(request, "ogc-item", collection_id=layer.name, feature_id=pk)
+    feature["links"] = [
+        {"href": here + "?f=json", "rel": "self", "type": GEOJSON},
+        {"href": here + "?f=html", "rel": "alternate", "type": "text/html"},
+        {
+            "href": _url(request, "ogc-collection", collection_id=layer.name),
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
+    if _wants_html(request):
+        return render(request, "ogc/item.html", {"layer": layer, "feature": feature})
+    return _json(feature, GEOJSON)
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    """A compact OpenAPI 3.0 description of these endpoints (the service-desc link)."""
+    server = request.build_absolute_uri(reverse("ogc-landing")).rstrip("/")
+    ok = {"200": {"description": "OK"}}
+    paths = {
+        "/": {"get": {"summary": "Landing page", "responses": ok}},
+        "/conformance": {"get": {"summary": "Conformance classes", "responses": ok}},
+        "/collections": {"get": {"summary": "Collections", "responses": ok}},
+    }
+    for layer in LAYERS.values():
+        params = [
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            },
+            {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {
+                "name": "bbox",
+                "in": "query",
+                "style": "form",
+                "explode": False,
+                "schema": {"type": "array", "items": {"type": "number"}},
+            },
+        ] + [{"name": f, "in": "query", "schema": {"type": t}} for f, t in layer.fields.items()]
+        paths[f"/collections/{layer.name}"] = {"get": {"summary": layer.title, "responses": ok}}
+        paths[f"/collections/{layer.name}/items"] = {
+            "get": {"summary": layer.title, "parameters": params, "responses": ok}
+        }
+        paths[f"/collections/{layer.name}/items/{{featureId}}"] = {
+            "get": {
+                "summary": layer.title,
+                "parameters": [
+                    {
+                        "name": "featureId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {**ok, "404": {"description": "Not found"}},
+            }
+        }
+    data = {
+        "openapi": "3.0.3",
+        "info": {"title": "Anju OGC API – Features", "version": "1.0"},
+        "servers": [{"url": server}],
+        "paths": paths,
+    }
+    return _json(data, OPENAPI)
+
+
+urlpatterns = [
+    path("", landing, name="ogc-landing"),
+    path("api", openapi, name="ogc-openapi"),
+    path("conformance", conformance, name="ogc-conformance"),
+    path("collections", collections, name="ogc-collections"),
+    path("collections/<slug:collection_id>", collection, name="ogc-collection"),
+    path("collections/<slug:collection_id>/items", items, name="ogc-items"),
+    path("collections/<slug:collection_id>/items/<str:feature_id>", item, name="ogc-item"),
+]

@@ -1,0 +1,178 @@
+"""The map layers, each defined once: source rows, public fields, zoom range and style.
+
+Tiles, the OGC API and the pages' maps all read a layer's `rows(query)`: a queryset of plain
+values with a `geom` column (WGS84) and nothing but public fields, starting from published
+estates. Nothing else decides what leaves the database.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import PointOnSurface
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import Coalesce
+
+from geo.models import Estate, Region, Unit
+from geo.vacancy import VacancyQuery
+
+# Field types as OGC API queryables and MVT attributes know them.
+STRING, INTEGER, NUMBER, BOOLEAN = "string", "integer", "number", "boolean"
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    title: str
+    description: str
+    geometry_type: str
+    fields: dict[str, str]
+    rows: Callable[[VacancyQuery], QuerySet]
+    min_zoom: int = 0
+    max_zoom: int = 22
+    style: dict = field(default_factory=dict)
+    # Below this zoom a tile carries one aggregated feature per estate, never every row.
+    detail_zoom: int | None = None
+    aggregate: Callable[[VacancyQuery], QuerySet] | None = None
+    filterable: bool = True
+
+
+def estate_rows(query: VacancyQuery) -> QuerySet:
+    """Every published estate with its count of vacant units matching the query."""
+    return (
+        Estate.objects.filter(query.estate_q())
+        .annotate(
+            geom=F("location"),
+            district_name=F("district__name"),
+            street_name=F("street__name"),
+            vacant_units=Count("buildings__units", filter=query.unit_q("buildings__units__")),
+        )
+        .values(
+            "id",
+            "geom",
+            "name",
+            "address",
+            "district_name",
+            "street_name",
+            "year_built",
+            "vacant_units",
+        )
+        .order_by("id")
+    )
+
+
+def estates_with_vacancy_rows(query: VacancyQuery) -> QuerySet:
+    return estate_rows(query).filter(vacant_units__gt=0)
+
+
+def vacant_unit_rows(query: VacancyQuery) -> QuerySet:
+    """Vacant units matching the query, placed at their building (or estate, if unmapped)."""
+    return (
+        Unit.objects.filter(query.units_q())
+        .annotate(
+            geom=Coalesce(
+                PointOnSurface("building__footprint"),
+                F("building__estate__location"),
+                output_field=PointField(srid=4326),
+            ),
+            estate_id=F("building__estate_id"),
+            estate_name=F("building__estate__name"),
+            district_name=F("building__estate__district__name"),
+            building_number=F("building__number"),
+            elevator=F("building__elevator"),
+        )
+        .values(
+            "id",
+            "geom",
+            "estate_id",
+            "estate_name",
+            "district_name",
+            "building_number",
+            "number",
+            "floor",
+            "rooms",
+            "halls",
+            "baths",
+            "area",
+            "monthly_rent",
+            "orientation",
+            "accessible",
+            "elevator",
+        )
+        .order_by("id")
+    )
+
+
+def district_rows(query: VacancyQuery) -> QuerySet:
+    return (
+        Region.objects.filter(level=Region.Level.DISTRICT)
+        .annotate(geom=F("boundary"))
+        .values("id", "geom", "adcode", "name")
+        .order_by("adcode")
+    )
+
+
+ESTATE_FIELDS = {
+    "name": STRING,
+    "address": STRING,
+    "district_name": STRING,
+    "street_name": STRING,
+    "year_built": INTEGER,
+    "vacant_units": INTEGER,
+}
+
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in [
+        Layer(
+            name="estates",
+            title="公租房项目",
+            description="已公开的公租房项目及其符合条件的空置房源套数。",
+            geometry_type="Point",
+            fields=ESTATE_FIELDS,
+            rows=estate_rows,
+            style={"color": "#b5442c", "radius": 8},
+        ),
+        Layer(
+            name="vacant-units",
+            title="空置房源",
+            description="已公开项目中的空置房屋，位于所在楼栋；低缩放级别按项目汇总。",
+            geometry_type="Point",
+            fields={
+                "estate_id": INTEGER,
+                "estate_name": STRING,
+                "district_name": STRING,
+                "building_number": STRING,
+                "number": STRING,
+                "floor": INTEGER,
+                "rooms": INTEGER,
+                "halls": INTEGER,
+                "baths": INTEGER,
+                "area": NUMBER,
+                "monthly_rent": NUMBER,
+                "orientation": STRING,
+                "accessible": BOOLEAN,
+                "elevator": BOOLEAN,
+            },
+            rows=vacant_unit_rows,
+            detail_zoom=15,
+            aggregate=estates_with_vacancy_rows,
+            style={"color": "#1f5fa8", "radius": 4},
+        ),
+        Layer(
+            name="districts",
+            title="区县边界",
+            description="县级行政区边界。",
+            geometry_type="MultiPolygon",
+            fields={"adcode": STRING, "name": STRING},
+            rows=district_rows,
+            max_zoom=16,
+            style={"color": "#2f5d8a", "weight": 2},
+            filterable=False,
+        ),
+    ]
+}
+
+
+def get_layer(name: str) -> Layer | None:
+    return LAYERS.get(name)

@@ -1,0 +1,95 @@
+"""Vector tiles and TileJSON for every registered layer."""
+
+import hashlib
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from geo.vacancy import VacancyQuery, parse_vacancy_query
+from layers.registry import LAYERS, Layer
+from layers.tiles import render_tile, valid_tile
+
+TILE_MAX_AGE = 300
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _layer(name: str) -> Layer:
+    layer = LAYERS.get(name)
+    if layer is None:
+        raise Http404(f"没有名为 {name} 的图层")
+    return layer
+
+
+def _query(request: HttpRequest, layer: Layer) -> VacancyQuery:
+    return parse_vacancy_query(request.GET)[0] if layer.filterable else VacancyQuery()
+
+
+@require_GET
+def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpResponse:
+    """One tile in one SQL statement; 204 when empty; the ETag is the content's hash."""
+    spec = _layer(layer)
+    if not valid_tile(z, x, y) or not (spec.min_zoom <= z <= spec.max_zoom):
+        raise Http404("瓦片坐标超出范围")
+    data = render_tile(spec, _query(request, spec), z, x, y)
+    if not data:
+        response = HttpResponse(status=204)
+    else:
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(data, content_type=MVT)
+        response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={TILE_MAX_AGE}"
+    response["Vary"] = "Accept-Encoding"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def tilejson(request: HttpRequest, layer: str) -> JsonResponse:
+    """TileJSON 3.0 describing the layer, with the request's filters carried into the URL."""
+    spec = _layer(layer)
+    query = _query(request, spec)
+    template = request.build_absolute_uri(
+        reverse("tile", kwargs={"layer": spec.name, "z": 0, "x": 0, "y": 0})
+    ).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf")
+    params = query.as_params()
+    if params:
+        template += "?" + urlencode(params)
+    layers = [
+        {
+            "id": spec.name,
+            "fields": spec.fields,
+            "minzoom": spec.min_zoom,
+            "maxzoom": spec.max_zoom,
+            "description": spec.description,
+        }
+    ]
+    if spec.aggregate is not None:
+        layers.append(
+            {
+                "id": "estates",
+                "fields": LAYERS["estates"].fields,
+                "minzoom": spec.min_zoom,
+                "maxzoom": (spec.detail_zoom or 1) - 1,
+                "description": "低缩放级别按项目汇总的空置房源套数",
+            }
+        )
+    response = JsonResponse(
+        {
+            "tilejson": "3.0.0",
+            "name": spec.title,
+            "description": spec.description,
+            "scheme": "xyz",
+            "tiles": [template],
+            "minzoom": spec.min_zoom,
+            "maxzoom": spec.max_zoom,
+            "vector_layers": layers,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

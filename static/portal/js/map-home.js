@@ -1,0 +1,223 @@
+/*
+ * The home map: estates with matching vacant units as clustered markers, kept in step with the
+ * filter form, the list beside the map and the URL (a link reproduces the view; Back works).
+ * Clicking the map (or "use my position") looks the point up. Without this script the form
+ * still works: it submits to the server, which renders the same list.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("map-home");
+  if (!root || !window.L) return;
+  var map = window[root.dataset.mapVar];
+  var form = document.getElementById("vacancy-form");
+  var list = document.getElementById("estate-list-body");
+  var count = document.getElementById("result-count");
+  var empty = document.getElementById("empty-state");
+  var table = document.getElementById("estate-table");
+  var unitsLink = document.getElementById("units-link");
+  var panel = document.getElementById("locate-panel");
+  var shifted = root.dataset.shift === "gcj02" && window.ChinaCRS;
+
+  // Our data are WGS84; on a GCJ-02 base map they are drawn shifted and clicks shifted back.
+  function toMap(lng, lat) {
+    if (!shifted) return L.latLng(lat, lng);
+    var p = ChinaCRS.wgs84ToGcj02(lng, lat);
+    return L.latLng(p[1], p[0]);
+  }
+  function fromMap(latlng) {
+    if (!shifted) return [latlng.lng, latlng.lat];
+    return ChinaCRS.gcj02ToWgs84(latlng.lng, latlng.lat);
+  }
+
+  function esc(text) {
+    var div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
+
+  var cluster = L.markerClusterGroup({
+    showCoverageOnHover: false,
+    iconCreateFunction: function (c) {
+      var vacant = c.getAllChildMarkers().reduce(function (sum, m) {
+        return sum + (m.options.vacant || 0);
+      }, 0);
+      return L.divIcon({
+        html: '<div class="estate-cluster">' + vacant + "</div>",
+        className: "estate-marker-wrap",
+        iconSize: L.point(44, 44),
+      });
+    },
+  });
+  map.addLayer(cluster);
+
+  function draw(features) {
+    cluster.clearLayers();
+    var markers = features.map(function (f) {
+      var p = f.properties;
+      var c = f.geometry.coordinates;
+      var marker = L.marker(toMap(c[0], c[1]), {
+        vacant: p.vacant_units,
+        title: p.name + "：空置 " + p.vacant_units + " 套",
+        alt: p.name,
+        icon: L.divIcon({
+          html: '<div class="estate-marker estate-marker--vacant">' + p.vacant_units + "</div>",
+          className: "estate-marker-wrap",
+          iconSize: [34, 34],
+          iconAnchor: [17, 17],
+        }),
+      });
+      marker.bindPopup(
+        "<strong>" + esc(p.name) + "</strong><br>" + esc(p.address) + "<br>符合条件的空置房源 " +
+          p.vacant_units + " 套" + (p.distance_m != null ? "，距离 " + p.distance_m + " 米" : "") +
+          '<br><a href="' + esc(p.url) + '">查看项目与房源</a>'
+      );
+      return marker;
+    });
+    cluster.addLayers(markers);
+  }
+
+  function renderList(features) {
+    var total = 0;
+    list.innerHTML = features
+      .map(function (f) {
+        var p = f.properties;
+        total += p.vacant_units;
+        return (
+          '<tr><td><a href="' + esc(p.url) + '">' + esc(p.name) + "</a></td><td>" +
+          esc(p.district) + "</td><td>" + esc(p.address) + '</td><td class="num">' +
+          p.vacant_units + "</td>" +
+          '<td class="num">' + (p.distance_m != null ? (p.distance_m / 1000).toFixed(1) : "—") +
+          "</td></tr>"
+        );
+      })
+      .join("");
+    count.textContent =
+      "符合条件的空置房源 " + total + " 套，分布在 " + features.length + " 个项目。";
+    empty.hidden = features.length > 0;
+    table.hidden = features.length === 0;
+  }
+
+  function params() {
+    var data = new FormData(form);
+    var out = new URLSearchParams();
+    data.forEach(function (value, key) {
+      if (value !== "") out.append(key, value);
+    });
+    return out;
+  }
+
+  function showErrors(errors) {
+    form.querySelectorAll(".field-error.js").forEach(function (el) { el.remove(); });
+    Object.keys(errors || {}).forEach(function (name) {
+      var field = form.elements[name];
+      var anchor = field && (field.length && !field.tagName ? field[0] : field);
+      if (!anchor) return;
+      var p = document.createElement("p");
+      p.className = "field-error js";
+      p.setAttribute("role", "alert");
+      p.textContent = errors[name].join(" ");
+      anchor.closest(".field").appendChild(p);
+    });
+  }
+
+  function fetchAll(url, acc) {
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw body;
+        var features = acc.concat(body.features || []);
+        return body.next ? fetchAll(body.next, features) : features;
+      });
+    });
+  }
+
+  function update(push) {
+    var q = params();
+    var query = q.toString();
+    if (push) history.pushState({ q: query }, "", query ? "/?" + query : "/");
+    unitsLink.href = "/units/" + (query ? "?" + query : "");
+    root.setAttribute("aria-busy", "true");
+    return fetchAll("/api/estates/?page_size=1000" + (query ? "&" + query : ""), [])
+      .then(function (features) {
+        showErrors({});
+        draw(features);
+        renderList(features);
+      })
+      .catch(function (errors) { showErrors(errors); })
+      .finally(function () { root.removeAttribute("aria-busy"); });
+  }
+
+  function setForm(query) {
+    var q = new URLSearchParams(query);
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      var values = q.getAll(el.name).join(",").split(",");
+      if (el.type === "checkbox") el.checked = values.indexOf(el.value) >= 0;
+      else if (el.type !== "submit") el.value = q.get(el.name) || "";
+    });
+  }
+
+  var timer;
+  form.addEventListener("change", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { update(true); }, 250);
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    update(true);
+  });
+  window.addEventListener("popstate", function () {
+    setForm(location.search);
+    update(false);
+  });
+
+  // --- location lookup ---------------------------------------------------------------------
+  var pin = null;
+  function lookUp(lng, lat) {
+    if (pin) map.removeLayer(pin);
+    pin = L.circleMarker(toMap(lng, lat), { radius: 8, color: "#1f5fa8" }).addTo(map);
+    fetch("/api/locate/?lon=" + lng.toFixed(6) + "&lat=" + lat.toFixed(6))
+      .then(function (r) { return r.json(); })
+      .then(function (loc) {
+        var place = ["district", "street", "community"]
+          .map(function (k) { return loc.regions[k] && loc.regions[k].name; })
+          .filter(Boolean)
+          .join(" ");
+        var nearest = loc.nearest
+          .map(function (n) {
+            return '<li><a href="' + esc(n.url) + '">' + esc(n.name) + "</a>：空置 " +
+              n.vacant_units + " 套，约 " + n.distance_m + " 米</li>";
+          })
+          .join("");
+        panel.innerHTML =
+          "<h2>所选位置</h2><p>" + lng.toFixed(5) + ", " + lat.toFixed(5) + "：" +
+          esc(place || "不在本市行政区域内") + "</p>" +
+          (nearest ? "<p>附近有空置房源的项目：</p><ol>" + nearest + "</ol>" : "") +
+          '<button type="button" id="near-filter">只看此处 3 公里内的房源</button>';
+        panel.hidden = false;
+        document.getElementById("near-filter").addEventListener("click", function () {
+          form.elements.near.value = lng.toFixed(6) + "," + lat.toFixed(6);
+          if (!form.elements.within_km.value) form.elements.within_km.value = "3";
+          update(true);
+        });
+        panel.focus();
+      });
+  }
+  map.on("click", function (e) {
+    var p = fromMap(e.latlng);
+    lookUp(p[0], p[1]);
+  });
+  var mine = document.getElementById("my-position");
+  if (mine && navigator.geolocation) {
+    mine.hidden = false;
+    mine.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(
+        function (pos) { lookUp(pos.coords.longitude, pos.coords.latitude); },
+        function () { panel.hidden = false; panel.textContent = "无法获取当前位置，请在地图上点选或输入经纬度。"; }
+      );
+    });
+  }
+
+  var initial = JSON.parse(document.getElementById("estates-data").textContent);
+  draw(initial.features);
+})();

@@ -48,13 +48,8 @@ def _new_map(location: tuple[float, float], zoom: int, basemap: BaseMap) -> foli
             max_zoom=basemap.max_zoom,
             subdomains=basemap.subdomains or "abc",
         ).add_to(fmap)
-    else:
-        # No base map: the attribution still names where our boundaries come from.
-        fmap.get_root().script.add_child(
-            folium.Element(
-                f"{fmap.get_name()}.attributionControl.addAttribution({json.dumps(basemap.attribution)});"
-            )
-        )
+    # Without a tile layer the attribution still names where our boundaries come from.
+    fmap.attribution = None if basemap.tiles else basemap.attribution
     # Without a tile layer folium drops max_zoom, and the marker cluster needs it on the map.
     fmap.options["max_zoom"] = MAX_ZOOM
     fmap.default_js = _local_js()
@@ -70,7 +65,13 @@ class MapParts:
         figure.render()
         self.head = mark_safe(figure.header.render())
         self.body = mark_safe(figure.html.render())
-        self.script = mark_safe(f"<script>{figure.script.render()}</script>")
+        script = figure.script.render()
+        attribution = getattr(fmap, "attribution", None)
+        if attribution:
+            script += (
+                f"\n{fmap.get_name()}.attributionControl.addAttribution({json.dumps(attribution)});"
+            )
+        self.script = mark_safe(f"<script>{script}</script>")
         self.map_id = fmap.get_name()
 
 

@@ -75,6 +75,10 @@
       return marker;
     });
     cluster.addLayers(markers);
+    // A narrowed search brings its estates into view; the whole city stays framed otherwise.
+    if (markers.length && (location.search || "").length > 1) {
+      map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 15 });
+    }
   }
 
   function renderList(features) {
@@ -216,6 +220,12 @@
         function () { panel.hidden = false; panel.textContent = "无法获取当前位置，请在地图上点选或输入经纬度。"; }
       );
     });
+  }
+
+  // On a phone the filters start folded unless some are set, so the map is in view.
+  var details = form.querySelector("details");
+  if (details && window.matchMedia("(max-width: 899px)").matches && !location.search) {
+    details.open = false;
   }
 
   var initial = JSON.parse(document.getElementById("estates-data").textContent);

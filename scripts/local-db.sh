@@ -43,7 +43,7 @@ start)
     "${psql[@]}" -d postgres -c "create role anju login superuser"
   fi
   # PostGIS and pg_trgm in template1, so test databases have them too.
-  "${psql[@]}" -d template1 -c "create extension if not exists postgis; create extension if not exists pg_trgm"
+  "${psql[@]}" -d template1 -c "set client_min_messages = warning; create extension if not exists postgis; create extension if not exists pg_trgm"
   if [ -z "$("${psql[@]}" -d postgres -c "select 1 from pg_database where datname='anju'")" ]; then
     "${psql[@]}" -d postgres -c "create database anju owner anju"
   fi

@@ -1,4 +1,5 @@
-"""The first public pages: the map home, the estate page, and what they must never show."""
+"""Public pages: the map home with its filters, the unit list, the estate page, and what they
+must never show (outside hosts, unpublished estates)."""
 
 import re
 
@@ -6,63 +7,115 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from geo import selectors
 from geo.models import Estate, Unit
+from geo.vacancy import VacancyQuery
 
 pytestmark = pytest.mark.django_db
 
 OUTSIDE_HOST = re.compile(r"(?:https?:)?//(?!127\.0\.0\.1|localhost)[a-z0-9.-]+\.[a-z]{2,}", re.I)
+PAGES = [
+    "/",
+    "/?rooms=2&elevator=1",
+    "/units/",
+    "/units/?district=341602&rooms=1",
+    "/search/?q=xfjy",
+    "/locate/?at=115.78,33.85",
+    "/ogc/?f=html",
+    "/ogc/collections?f=html",
+    "/ogc/collections/vacant-units/items?f=html",
+    "/api/docs/",
+]
 
 
-def test_home_lists_published_estates_with_vacant_counts(client, django_assert_num_queries):
-    with django_assert_num_queries(3):
-        response = client.get("/")
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_render_and_name_no_outside_host(client, url):
+    response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    published = Estate.objects.published()
-    for estate in published:
+    assert not OUTSIDE_HOST.findall(html), OUTSIDE_HOST.findall(html)
+    for asset in re.findall(r'(?:src|href)="/static/([^"?]+)"', html):
+        assert finders.find(asset), f"{asset} is referenced but not served"
+
+
+def test_home_lists_estates_with_vacancies_and_marks_demo_data(client, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        response = client.get("/")
+    html = response.content.decode()
+    for estate in selectors.vacancy_estates(VacancyQuery()):
         assert reverse("estate-detail", args=[estate.pk]) in html
     hidden = Estate.objects.filter(published=False).first()
     assert hidden.name not in html
     vacant = Unit.objects.filter(status="vacant", building__estate__published=True).count()
-    assert f"空置房源 {vacant} 套" in html
-    assert "演示数据" in html  # synthetic data is marked as such
+    assert f"符合条件的空置房源 {vacant} 套" in html
+    assert "演示数据" in html
 
 
-def test_home_names_no_outside_host_and_its_assets_are_ours(client):
-    html = client.get("/").content.decode()
-    assert not OUTSIDE_HOST.findall(html)
-    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
-    assert any(a.endswith("leaflet.js") for a in assets)
-    assert any(a.endswith("leaflet.markercluster.js") for a in assets)
-    for asset in assets:
-        assert finders.find(asset), f"{asset} is referenced but not served"
+def test_home_filters_the_list_server_side(client):
+    html = client.get("/?district=341621&rooms=2").content.decode()
+    query = VacancyQuery(district="341621", rooms=(2,))
+    estates = list(selectors.vacancy_estates(query))
+    assert estates
+    others = Estate.objects.published().exclude(district__adcode="341621")
+    for estate in estates:
+        assert f'href="/estates/{estate.pk}/"' in html
+    for estate in others:
+        assert f'href="/estates/{estate.pk}/"' not in html
+    assert 'value="341621" selected' in html  # the form shows the filter state
 
 
-def test_home_page_query_count_does_not_grow_with_estates(client, django_assert_num_queries):
+def test_home_empty_state_is_helpful(client):
+    html = client.get("/?area_min=500").content.decode()
+    assert "没有符合条件的空置房源" in html
+    assert 'id="estate-table" class="estate-list" hidden' in html
+
+
+def test_home_reports_a_bad_filter_in_chinese_and_keeps_the_rest(client):
+    html = client.get("/?rooms=2&area_min=abc").content.decode()
+    assert "field-error" in html
+    vacant = selectors.vacancy_units(VacancyQuery(rooms=(2,))).count()
+    assert f"符合条件的空置房源 {vacant} 套" in html
+
+
+def test_home_query_count_does_not_grow_with_estates(client, django_assert_num_queries):
     Estate.objects.update(published=True)
-    with django_assert_num_queries(3):
-        client.get("/")
-
-
-def test_estate_page_shows_its_vacant_units(client, django_assert_num_queries):
-    estate = Estate.objects.published().filter(buildings__units__status="vacant").distinct().first()
     with django_assert_num_queries(4):
+        client.get("/?rooms=1")
+
+
+def test_unit_list_without_javascript_matches_the_search(client, django_assert_num_queries):
+    query = VacancyQuery(district="341602", rooms=(1,), elevator=True)
+    expected = list(selectors.vacancy_units(query).values_list("pk", flat=True))
+    with django_assert_num_queries(4):  # context, regions, count, page
+        response = client.get("/units/?district=341602&rooms=1&elevator=1")
+    html = response.content.decode()
+    assert f"符合条件的空置房源共 {len(expected)} 套" in html
+    rows = re.findall(r"<tr>\s*<td><a href=\"/estates/", html)
+    assert len(rows) == min(len(expected), 50)
+    if len(expected) > 50:
+        assert "page=2" in html and "district=341602" in html
+
+
+def test_estate_page_shows_units_pois_and_how_to_apply(client, django_assert_num_queries):
+    estate = Estate.objects.published().filter(buildings__units__status="vacant").distinct().first()
+    with django_assert_num_queries(6):
         response = client.get(reverse("estate-detail", args=[estate.pk]))
-    assert response.status_code == 200
     html = response.content.decode()
     assert estate.name in html and estate.address in html
     vacant = Unit.objects.filter(building__estate=estate, status="vacant")
     assert f"空置 {vacant.count()} 套" in html
     for unit in vacant[:5]:
         assert f"<td>{unit.number}</td>" in html
-    occupied = (
-        Unit.objects.filter(building__estate=estate, status="occupied")
-        .exclude(number__in=vacant.values("number"))
-        .first()
-    )
-    if occupied:
-        assert f"<td>{occupied.number}</td>" not in html
-    assert not OUTSIDE_HOST.findall(html)
+    assert "周边设施" in html and "如何申请" in html
+    assert re.search(r"约 \d+ 米", html), "POIs come with distances"
+
+
+def test_estate_page_filters_its_units(client):
+    estate = Estate.objects.published().filter(buildings__units__status="vacant").first()
+    units = Unit.objects.filter(building__estate=estate, status="vacant")
+    one_room = units.filter(rooms=1).count()
+    html = client.get(reverse("estate-detail", args=[estate.pk]) + "?rooms=1").content.decode()
+    assert f"符合条件的空置房屋 {one_room} 套" in html
 
 
 def test_unpublished_and_unknown_estates_are_not_found(client):
@@ -71,8 +124,24 @@ def test_unpublished_and_unknown_estates_are_not_found(client):
     assert client.get(reverse("estate-detail", args=[10**9])).status_code == 404
 
 
-def test_phone_viewport_and_language(client):
+def test_phone_viewport_language_and_skip_link(client):
     html = client.get("/").content.decode()
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
     assert '<html lang="zh-Hans">' in html
-    assert 'href="#main"' in html  # skip link for keyboard users
+    assert 'href="#main"' in html
+
+
+def test_large_text_mode_persists_in_a_cookie(client):
+    response = client.post("/preferences/text-size/", {"size": "large", "next": "/units/"})
+    assert response.status_code == 302 and response["Location"] == "/units/"
+    assert client.cookies["text_size"].value == "large"
+    assert '<html lang="zh-Hans" class="large-text">' in client.get("/").content.decode()
+    client.post("/preferences/text-size/", {"size": "normal", "next": "/"})
+    assert 'class="large-text"' not in client.get("/").content.decode()
+
+
+def test_large_text_redirect_stays_on_this_site(client):
+    response = client.post(
+        "/preferences/text-size/", {"size": "large", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"

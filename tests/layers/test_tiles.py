@@ -1,0 +1,119 @@
+"""Vector tiles: decoded content, one query per tile, 204 when empty, ETag tracks the data."""
+
+import math
+
+import mapbox_vector_tile
+import pytest
+
+from geo.models import Estate, Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def get_tile(client, layer: str, lon: float, lat: float, z: int, query: str = ""):
+    x, y = tile_of(lon, lat, z)
+    return client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf{query}")
+
+
+@pytest.fixture
+def busy_estate() -> Estate:
+    return Estate.objects.published().filter(buildings__units__status="vacant").distinct().first()
+
+
+def test_estates_tile_carries_public_fields_and_vacancy(
+    client, busy_estate, django_assert_num_queries
+):
+    loc = busy_estate.location
+    with django_assert_num_queries(1):
+        response = get_tile(client, "estates", loc.x, loc.y, 12)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert "max-age" in response["Cache-Control"] and response["ETag"]
+    layer = mapbox_vector_tile.decode(response.content)["estates"]
+    feature = next(f for f in layer["features"] if f["id"] == busy_estate.pk)
+    vacant = Unit.objects.filter(building__estate=busy_estate, status="vacant").count()
+    assert feature["properties"]["name"] == busy_estate.name
+    assert feature["properties"]["vacant_units"] == vacant
+    assert set(feature["properties"]) == {
+        "name",
+        "address",
+        "district_name",
+        "street_name",
+        "year_built",
+        "vacant_units",
+    }
+
+
+def test_low_zoom_vacant_units_are_aggregated_per_estate(client, busy_estate):
+    loc = busy_estate.location
+    tile = mapbox_vector_tile.decode(get_tile(client, "vacant-units", loc.x, loc.y, 10).content)
+    assert set(tile) == {"estates"}, "no single units below the detail zoom"
+    counts = {f["id"]: f["properties"]["vacant_units"] for f in tile["estates"]["features"]}
+    assert (
+        counts[busy_estate.pk]
+        == Unit.objects.filter(building__estate=busy_estate, status="vacant").count()
+    )
+
+
+def test_high_zoom_vacant_units_are_single_units_with_filters(client, busy_estate):
+    building = busy_estate.buildings.filter(units__status="vacant").first()
+    centre = building.footprint.point_on_surface
+    tile = mapbox_vector_tile.decode(
+        get_tile(client, "vacant-units", centre.x, centre.y, 17).content
+    )
+    features = tile["vacant-units"]["features"]
+    vacant_here = Unit.objects.filter(building=building, status="vacant")
+    ids = {f["id"] for f in features}
+    assert set(vacant_here.values_list("pk", flat=True)) <= ids
+    one = next(f for f in features if f["id"] in ids)
+    assert {"number", "floor", "rooms", "area", "monthly_rent"} <= set(one["properties"])
+    rooms = mapbox_vector_tile.decode(
+        get_tile(client, "vacant-units", centre.x, centre.y, 17, "?rooms=1").content
+    )
+    assert all(
+        f["properties"]["rooms"] == 1
+        for f in rooms.get("vacant-units", {"features": []})["features"]
+    )
+
+
+def test_empty_tile_is_204_and_bad_coordinates_404(client):
+    assert get_tile(client, "estates", 121.47, 31.23, 14).status_code == 204  # Shanghai
+    assert client.get("/tiles/estates/3/9/9.pbf").status_code == 404
+    assert client.get("/tiles/nothing/3/1/1.pbf").status_code == 404
+
+
+def test_etag_changes_when_the_data_change_and_304_when_not(client, busy_estate):
+    loc = busy_estate.location
+    first = get_tile(client, "estates", loc.x, loc.y, 12)
+    x, y = tile_of(loc.x, loc.y, 12)
+    again = client.get(f"/tiles/estates/12/{x}/{y}.pbf", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    unit = Unit.objects.filter(building__estate=busy_estate, status="vacant").first()
+    unit.status = "occupied"
+    unit.save()
+    changed = get_tile(client, "estates", loc.x, loc.y, 12)
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_unpublished_estates_never_reach_a_tile(client):
+    hidden = Estate.objects.filter(published=False).first()
+    loc = hidden.location
+    for layer, z in [("estates", 12), ("vacant-units", 10)]:
+        response = get_tile(client, layer, loc.x, loc.y, z)
+        if response.status_code == 200:
+            for features in mapbox_vector_tile.decode(response.content).values():
+                assert hidden.pk not in {f["id"] for f in features["features"]}
+
+
+def test_tilejson_describes_the_layer_and_carries_filters(client):
+    data = client.get("/tiles/vacant-units.json?rooms=2").json()
+    assert data["tilejson"] == "3.0.0"
+    assert data["tiles"][0].endswith("/tiles/vacant-units/{z}/{x}/{y}.pbf?rooms=2")
+    assert {layer["id"] for layer in data["vector_layers"]} == {"vacant-units", "estates"}

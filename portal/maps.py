@@ -69,7 +69,7 @@ class MapParts:
         attribution = getattr(fmap, "attribution", None)
         if attribution:
             script += (
-                f"\n{fmap.get_name()}.attributionControl.addAttribution({json.dumps(attribution)});"
+                f"\n{fmap.get_name()}.attributionControl.addAttribution({_js_string(attribution)});"
             )
         self.script = mark_safe(f"<script>{script}</script>")
         self.map_id = fmap.get_name()
@@ -142,9 +142,14 @@ def _shift(basemap: BaseMap):
 
     def to_gcj02(geom):
         moved = crs.transform_geometry(wkb.loads(bytes(geom.wkb)), crs.wgs84_to_gcj02)
-        return GEOSGeometry(moved.wkb, srid=4326)
+        return GEOSGeometry(memoryview(moved.wkb), srid=4326)
 
     return to_gcj02
+
+
+def _js_string(text: str) -> str:
+    """A JavaScript string literal safe inside a <script> element."""
+    return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
 
 
 def _extent(extents) -> tuple[float, float, float, float]:

@@ -1,10 +1,12 @@
-"""In Debian's headless Chromium: the home map draws estate markers with nothing from outside."""
+"""In Debian's headless Chromium: the map, its filters, the search box and the estate page."""
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from geo import selectors
 from geo.models import Estate
-from geo.selectors import public_estates_with_vacancy
+from geo.pinyin import pinyin_keys
+from geo.vacancy import VacancyQuery
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -27,50 +29,103 @@ def browser():
         b.close()
 
 
-def open_page(browser, url: str, width: int = 1200):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    outside, errors = [], []
-    page.on("request", lambda r: r.url.startswith(url) or outside.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, outside, errors
+@pytest.fixture
+def page(browser, site_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.outside, page.errors = [], []
+    page.on("request", lambda r: r.url.startswith(site_url) or page.outside.append(r.url))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    assert not page.errors, page.errors
+    assert not page.outside, page.outside
+    page.close()
 
 
-def test_map_shows_estate_markers_and_opens_an_estate(browser, site_url):
-    page, outside, errors = open_page(browser, site_url)
+def marker_total(page) -> int:
+    return sum(int(t) for t in page.locator(".estate-cluster, .estate-marker").all_inner_texts())
+
+
+def test_map_shows_estate_markers_with_vacant_counts(page, site_url):
     page.goto(site_url + "/")
-    page.locator(".leaflet-marker-icon").first.wait_for(timeout=15000)
-    assert page.locator(".leaflet-marker-icon").count() >= 4  # clusters and markers
-    # Cluster labels add up to the vacant units of published estates.
-    labels = page.locator(".estate-cluster, .estate-marker").all_inner_texts()
-    shown = sum(int(t) for t in labels)
-    assert shown == sum(e.vacant_count for e in public_estates_with_vacancy())
+    page.locator(".estate-cluster, .estate-marker").first.wait_for()
+    expected = sum(e.vacant_count for e in selectors.vacancy_estates(VacancyQuery()))
+    assert marker_total(page) == expected
     assert page.locator("path.leaflet-interactive").count() >= 4  # county outlines
-    assert not errors, errors
-    assert not outside, outside
 
-    # Zoom into the busiest cluster until an estate marker shows, then follow its popup.
+
+def test_a_filter_changes_markers_list_and_url_and_back_restores_them(page, site_url):
+    page.goto(site_url + "/")
+    page.locator(".estate-cluster, .estate-marker").first.wait_for()
+    before = marker_total(page)
+    page.select_option("#id_district", "341621")
+    page.wait_for_url("**/?district=341621")
+    page.wait_for_function("document.querySelector('#map-home').getAttribute('aria-busy') === null")
+    expected = list(selectors.vacancy_estates(VacancyQuery(district="341621")))
+    page.wait_for_function(
+        f"document.querySelectorAll('#estate-list-body tr').length === {len(expected)}"
+    )
+    assert marker_total(page) == sum(e.vacant_count for e in expected) < before
+    rows = page.locator("#estate-list-body tr td:nth-child(2)").all_inner_texts()
+    assert set(rows) == {"涡阳县"}
+    assert str(sum(e.vacant_count for e in expected)) in page.locator("#result-count").inner_text()
+    page.go_back()
+    page.wait_for_function(
+        f"document.querySelectorAll('#estate-list-body tr').length > {len(expected)}"
+    )
+    assert page.locator("#id_district").input_value() == ""
+
+
+def test_search_by_initials_and_open_the_estate(page, site_url):
+    estate = Estate.objects.published().order_by("pk").first()
+    initials = pinyin_keys(estate.name)[1]
+    page.goto(site_url + "/")
+    page.fill("#search-q", initials)
+    option = page.locator("#search-suggestions li", has_text=estate.name).first
+    option.wait_for()
+    page.keyboard.press("ArrowDown")
+    while page.locator(".search-hit.is-active").inner_text().find(estate.name) < 0:
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/estates/{estate.pk}/")
+    assert page.locator("h1").inner_text() == estate.name
+    assert page.locator(".unit-list tbody tr").count() >= 0
+    assert page.locator("#poi-title").is_visible()
+
+
+def test_popup_links_to_the_estate(page, site_url):
+    page.goto(site_url + "/?district=341623")
+    page.locator(".estate-marker, .estate-cluster").first.wait_for()
     for _ in range(8):
         if page.locator(".estate-marker").count():
             break
         page.locator(".estate-cluster").first.click()
-        page.wait_for_timeout(600)
-    marker = page.locator(".estate-marker").first
-    marker.click()
-    link = page.locator(".leaflet-popup-content a")
-    link.wait_for(timeout=5000)
-    link.click()
-    page.wait_for_load_state()
-    heading = page.locator("h1").inner_text()
-    assert Estate.objects.published().filter(name=heading).exists()
-    page.close()
+        page.wait_for_timeout(500)
+    page.locator(".estate-marker").first.click()
+    page.locator(".leaflet-popup-content a").click()
+    page.wait_for_url("**/estates/*/")
+    assert Estate.objects.published().filter(name=page.locator("h1").inner_text()).exists()
 
 
-def test_phone_width_map_and_list(browser, site_url):
-    page, outside, errors = open_page(browser, site_url, width=375)
+def test_clicking_the_map_looks_the_place_up(page, site_url):
     page.goto(site_url + "/")
-    page.locator(".leaflet-marker-icon").first.wait_for(timeout=15000)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"page scrolls sideways on a phone ({width}px)"
-    assert page.locator("table.estate-list tbody tr").count() == Estate.objects.published().count()
-    assert not errors and not outside
+    page.locator(".estate-cluster, .estate-marker").first.wait_for()
+    box = page.locator("#map-home").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.3)
+    panel = page.locator("#locate-panel")
+    panel.wait_for()
+    assert "所选位置" in panel.inner_text()
+
+
+def test_phone_width_without_sideways_scroll_and_large_text(browser, site_url):
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(site_url + "/")
+    page.locator(".estate-cluster, .estate-marker").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert not page.locator("#vacancy-form details").evaluate("d => d.open")  # folded on phones
+    page.click("text=大字模式")
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    page.goto(site_url + "/units/")
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.close()

@@ -72,12 +72,14 @@ def districts() -> QuerySet[Region]:
 
 def vacancy_estates(query: VacancyQuery) -> QuerySet[Estate]:
     """Published estates with vacant units matching the search, each with its matching count."""
+    # Filtering on units before counting them joins only matching vacant units (the partial
+    # index), instead of counting every unit of every estate.
     estates = (
         Estate.objects.filter(query.estate_q())
+        .filter(query.unit_q("buildings__units__"))
         .select_related("district", "street")
         .defer(*REGION_GEOMETRY)
-        .annotate(vacant_count=Count("buildings__units", filter=query.unit_q("buildings__units__")))
-        .filter(vacant_count__gt=0)
+        .annotate(vacant_count=Count("buildings__units"))
     )
     if query.near is not None:
         estates = estates.annotate(distance=Distance("location_geog", query.near)).order_by(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from geo.models import Estate, Region, Unit
@@ -37,32 +37,51 @@ class Layer:
     filterable: bool = True
 
 
+ESTATE_VALUES = (
+    "id",
+    "geom",
+    "name",
+    "address",
+    "district_name",
+    "street_name",
+    "year_built",
+    "vacant_units",
+)
+
+
+def _estate_labels(estates: QuerySet) -> QuerySet:
+    return estates.annotate(
+        geom=F("location"), district_name=F("district__name"), street_name=F("street__name")
+    )
+
+
 def estate_rows(query: VacancyQuery) -> QuerySet:
-    """Every published estate with its count of vacant units matching the query."""
+    """Every published estate with its count of vacant units matching the query (maybe 0)."""
+    matching = (
+        Unit.objects.filter(query.unit_q(), building__estate=OuterRef("pk"))
+        .order_by()
+        .values("building__estate")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
-        Estate.objects.filter(query.estate_q())
-        .annotate(
-            geom=F("location"),
-            district_name=F("district__name"),
-            street_name=F("street__name"),
-            vacant_units=Count("buildings__units", filter=query.unit_q("buildings__units__")),
-        )
-        .values(
-            "id",
-            "geom",
-            "name",
-            "address",
-            "district_name",
-            "street_name",
-            "year_built",
-            "vacant_units",
-        )
+        _estate_labels(Estate.objects.filter(query.estate_q()))
+        .annotate(vacant_units=Coalesce(Subquery(matching, output_field=IntegerField()), 0))
+        .values(*ESTATE_VALUES)
         .order_by("id")
     )
 
 
 def estates_with_vacancy_rows(query: VacancyQuery) -> QuerySet:
-    return estate_rows(query).filter(vacant_units__gt=0)
+    """Only estates with matching vacant units, counted over the matching units alone."""
+    return (
+        _estate_labels(
+            Estate.objects.filter(query.estate_q()).filter(query.unit_q("buildings__units__"))
+        )
+        .annotate(vacant_units=Count("buildings__units"))
+        .values(*ESTATE_VALUES)
+        .order_by("id")
+    )
 
 
 def vacant_unit_rows(query: VacancyQuery) -> QuerySet:

@@ -166,16 +166,18 @@ class VacancyForm(forms.Form):
         return [self[name] for name in self.fields if name not in self.LOCATION_FIELDS]
 
     def add_region_choices(self) -> None:
-        """Drop-down lists of counties and streets for HTML forms (one query)."""
+        """Drop-down lists of counties and of streets grouped by county (one query)."""
         regions = Region.objects.filter(
             level__in=[Region.Level.DISTRICT, Region.Level.STREET]
         ).values_list("adcode", "name", "level", "parent__name")
-        districts, streets = [("", _("全部区县"))], [("", _("全部街道/乡镇"))]
+        districts: list = [("", _("全部区县"))]
+        by_county: dict[str, list] = {}
         for adcode, name, level, parent in regions:
             if level == Region.Level.DISTRICT:
                 districts.append((adcode, name))
             else:
-                streets.append((adcode, f"{parent} {name}"))
+                by_county.setdefault(parent, []).append((adcode, name))
+        streets: list = [("", _("全部街道/乡镇")), *by_county.items()]
         self.fields["district"].widget = forms.Select(choices=districts)
         self.fields["street"].widget = forms.Select(choices=streets)
 

@@ -161,6 +161,24 @@
     });
   }
 
+  // Streets are grouped by county: once a county is chosen, only its streets are offered.
+  var district = form.elements.district;
+  var street = form.elements.street;
+  function limitStreets() {
+    var county = district.selectedIndex > 0 ? district.options[district.selectedIndex].text : "";
+    Array.prototype.forEach.call(street.querySelectorAll("optgroup"), function (group) {
+      var hide = county !== "" && group.label !== county;
+      group.hidden = hide;
+      group.disabled = hide;
+    });
+    var chosen = street.options[street.selectedIndex];
+    if (chosen && chosen.parentNode.disabled) street.value = "";
+  }
+  if (district && street) {
+    district.addEventListener("change", limitStreets);
+    limitStreets();
+  }
+
   var timer;
   form.addEventListener("change", function () {
     clearTimeout(timer);
@@ -172,6 +190,7 @@
   });
   window.addEventListener("popstate", function () {
     setForm(location.search);
+    if (district && street) limitStreets();
     update(false);
   });
 

@@ -163,3 +163,20 @@ def transform_geometry(geom: BaseGeometry, func: Transform) -> BaseGeometry:
         return out
 
     return shapely.transform(geom, apply, include_z=True)
+
+
+def converter_to_wgs84(crs: str) -> Transform:
+    """The (lon, lat) function that brings coordinates in `crs` to WGS84 (ValueError if unknown)."""
+    return _lookup(_TO_WGS84, crs)
+
+
+def converter_from_wgs84(crs: str) -> Transform:
+    return _lookup(_FROM_WGS84, crs)
+
+
+CRS_CHOICES = [
+    ("wgs84", "WGS84（GPS、天地图以外的国际通用经纬度）"),
+    ("cgcs2000", "CGCS2000（国家大地坐标系、天地图）"),
+    ("gcj02", "GCJ-02（高德、腾讯地图坐标）"),
+    ("bd09", "BD-09（百度地图坐标）"),
+]

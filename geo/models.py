@@ -5,6 +5,7 @@ other coordinate systems are converted at the edges (import, display on Chinese 
 """
 
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import Q
 from django.db.models.functions import Cast
@@ -99,10 +100,35 @@ class Operator(models.Model):
         return self.name
 
 
+def public_estate_q(prefix: str = "") -> Q:
+    """What makes an estate public, defined once; `prefix` reaches it from units or buildings."""
+    return Q(**{f"{prefix}published": True})
+
+
 class EstateQuerySet(models.QuerySet):
     def published(self) -> "EstateQuerySet":
         """The only estates the public may see: every public view starts here."""
-        return self.filter(published=True)
+        return self.filter(public_estate_q())
+
+    def visible_to(self, user) -> "EstateQuerySet":
+        """The estates in a staff member's jurisdiction: every back-office view starts here."""
+        from backoffice.jurisdiction import estate_scope
+
+        return self.filter(estate_scope(user))
+
+
+class BuildingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "BuildingQuerySet":
+        from backoffice.jurisdiction import estate_scope
+
+        return self.filter(estate_scope(user, "estate__"))
+
+
+class UnitQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "UnitQuerySet":
+        from backoffice.jurisdiction import estate_scope
+
+        return self.filter(estate_scope(user, "building__estate__"))
 
 
 class Estate(Searchable):
@@ -196,6 +222,14 @@ class Building(models.Model):
     floors = models.PositiveSmallIntegerField(_("层数"))
     elevator = models.BooleanField(_("电梯"), default=False)
     footprint = models.PolygonField(_("占地轮廓"), srid=4326, null=True, blank=True)
+    # A point inside the footprint, stored and indexed: where the building's units are drawn.
+    position = models.GeneratedField(
+        expression=PointOnSurface("footprint"),
+        output_field=models.PointField(srid=4326, spatial_index=False),
+        db_persist=True,
+    )
+
+    objects = BuildingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("楼栋")
@@ -206,6 +240,7 @@ class Building(models.Model):
             models.CheckConstraint(condition=Q(floors__gte=1), name="building_floors_positive"),
             models.CheckConstraint(condition=_valid("footprint"), name="building_footprint_valid"),
         ]
+        indexes = [GistIndex(fields=["position"], name="building_position_idx")]
 
     def __str__(self) -> str:
         return f"{self.estate} {self.number}"
@@ -248,6 +283,8 @@ class Unit(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("房屋")

@@ -56,14 +56,20 @@ def _scored(qs: QuerySet, text: str, pinyin: str, *, address: bool = False) -> Q
                 default=Value(0.0),
                 output_field=FloatField(),
             ),
-            Case(
-                When(search_initials=initials, then=Value(1.1)),
-                When(search_initials__startswith=initials or "\x00", then=Value(0.9)),
-                default=Value(0.0),
-                output_field=FloatField(),
-            ),
+            _initials_score(initials),
             TrigramWordSimilarity(Value(pinyin), F("search_pinyin")),
         )
+    )
+
+
+def _initials_score(initials: str) -> Case | Value:
+    if not initials:
+        return Value(0.0, output_field=FloatField())
+    return Case(
+        When(search_initials=initials, then=Value(1.1)),
+        When(search_initials__startswith=initials, then=Value(0.9)),
+        default=Value(0.0),
+        output_field=FloatField(),
     )
 
 

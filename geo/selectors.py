@@ -3,7 +3,7 @@
 import math
 
 from django.contrib.gis.db.models import PointField
-from django.contrib.gis.db.models.functions import Distance, PointOnSurface
+from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Polygon
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -102,7 +102,7 @@ def vacancy_units(query: VacancyQuery) -> QuerySet[Unit]:
         )
         .annotate(
             point=Coalesce(
-                PointOnSurface("building__footprint"),
+                F("building__position"),
                 F("building__estate__location"),
                 output_field=PointField(srid=4326),
             )

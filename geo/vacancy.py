@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from geo.models import Region, Unit
+from geo.models import Region, Unit, public_estate_q
 
 MAX_RADIUS_KM = 50
 ROOM_CHOICES = [("1", _("一室")), ("2", _("两室")), ("3", _("三室及以上"))]
@@ -71,7 +71,7 @@ class VacancyQuery:
     def estate_q(self, prefix: str = "") -> Q:
         """Conditions on the estate: where it is."""
         p = prefix
-        q = Q(**{f"{p}published": True})
+        q = public_estate_q(p)
         if self.district:
             q &= Q(**{f"{p}district__adcode": self.district})
         if self.street:

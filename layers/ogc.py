@@ -6,6 +6,7 @@ JSON (GeoJSON for features) by default, HTML with `f=html` or a browser's Accept
 """
 
 import json
+import math
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.gis.db.models import Extent
@@ -15,10 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from geo.models import Estate
 from geo.vacancy import VacancyForm, VacancyQuery
 from layers.registry import BOOLEAN, INTEGER, LAYERS, NUMBER, Layer
 
@@ -48,9 +47,8 @@ def _wants_html(request: HttpRequest) -> bool:
     return "text/html" in accept and "json" not in accept
 
 
-def _url(request: HttpRequest, name: str, params: dict | None = None, **kwargs) -> str:
-    url = request.build_absolute_uri(reverse(name, kwargs=kwargs or None))
-    return url + ("?" + urlencode(params) if params else "")
+def _url(request: HttpRequest, name: str, **kwargs) -> str:
+    return request.build_absolute_uri(reverse(name, kwargs=kwargs or None))
 
 
 def _json(data: dict, content_type: str = "application/json", status: int = 200) -> JsonResponse:
@@ -110,13 +108,14 @@ def conformance(request: HttpRequest) -> HttpResponse:
     return _json(data)
 
 
-def _extent() -> list[float]:
-    """The bounding box of what is published, one aggregate query."""
-    extent = Estate.objects.published().aggregate(e=Extent("location"))["e"]
+def _extent(layer: Layer) -> list[float]:
+    """The bounding box of the layer's public rows, one aggregate query."""
+    extent = layer.rows(VacancyQuery()).aggregate(e=Extent("geom"))["e"]
     return list(extent) if extent else [-180.0, -90.0, 180.0, 90.0]
 
 
-def _collection(request: HttpRequest, layer: Layer, bbox: list[float]) -> dict:
+def _collection(request: HttpRequest, layer: Layer) -> dict:
+    bbox = _extent(layer)
     items_url = _url(request, "ogc-items", collection_id=layer.name)
     return {
         "id": layer.name,
@@ -135,10 +134,9 @@ def _collection(request: HttpRequest, layer: Layer, bbox: list[float]) -> dict:
 
 @require_GET
 def collections(request: HttpRequest) -> HttpResponse:
-    bbox = _extent()
     data = {
         "links": _links(request, "ogc-collections", "数据集"),
-        "collections": [_collection(request, layer, bbox) for layer in LAYERS.values()],
+        "collections": [_collection(request, layer) for layer in LAYERS.values()],
     }
     if _wants_html(request):
         return render(request, "ogc/collections.html", {"data": data})
@@ -147,7 +145,7 @@ def collections(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def collection(request: HttpRequest, collection_id: str) -> HttpResponse:
-    data = _collection(request, _layer(collection_id), _extent())
+    data = _collection(request, _layer(collection_id))
     if _wants_html(request):
         return render(request, "ogc/collection.html", {"data": data})
     return _json(data)
@@ -160,10 +158,14 @@ def _parse_bbox(raw: str | None) -> Polygon | None:
         numbers = [float(v) for v in raw.split(",")]
     except ValueError:
         raise BadRequest("bbox 应为逗号分隔的 4 个数字：minLon,minLat,maxLon,maxLat") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise BadRequest("bbox 含有无效数值")
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
         raise BadRequest("bbox 应为 minLon,minLat,maxLon,maxLat")
+    if not (numbers[0] >= -180 and numbers[2] <= 180 and numbers[1] >= -90 and numbers[3] <= 90):
+        raise BadRequest("bbox 超出经纬度范围")
     box = Polygon.from_bbox(numbers)
     box.srid = 4326
     return box
@@ -199,7 +201,9 @@ def _typed(kind: str, name: str, raw: str):
 
 def _filtered_rows(request: HttpRequest, layer: Layer):
     """The layer's rows with the map's filters, exact property values and bbox applied."""
-    form_fields = set(VacancyForm.base_fields) if layer.filterable else set()
+    # A property of the layer is an exact-value filter (as OGC clients expect); the map's
+    # filters (area_min, near, ...) add to them under their own names.
+    form_fields = set(VacancyForm.base_fields) - set(layer.fields) if layer.filterable else set()
     allowed = COMMON_PARAMS | form_fields | set(layer.fields)
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
@@ -221,7 +225,7 @@ def _filtered_rows(request: HttpRequest, layer: Layer):
             rows = rows.filter(**{name: _typed(kind, name, request.GET[name])})
     box = _parse_bbox(request.GET.get("bbox"))
     if box is not None:
-        rows = rows.filter(geom__bboverlaps=box, geom__intersects=box)
+        rows = rows.filter(layer.in_box(box), geom__intersects=box)
     return rows.annotate(geojson=AsGeoJSON("geom", precision=7))
 
 
@@ -242,18 +246,24 @@ def _feature(row: dict, layer: Layer) -> dict:
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     layer = _layer(collection_id)
     try:
-        limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        # Above the maximum the page is capped, not refused (OGC API – Features, 7.15.3).
+        limit = min(_int_param(request, "limit", DEFAULT_LIMIT, 1, 10**9), MAX_LIMIT)
         offset = _int_param(request, "offset", 0, 0, 10**9)
         rows = _filtered_rows(request, layer)
     except BadRequest as exc:
         return _error(400, str(exc))
     matched = rows.count()
     page = list(rows[offset : offset + limit])
-    params = {k: v for k, v in request.GET.items() if k not in {"offset", "f"}}
     base = _url(request, "ogc-items", collection_id=layer.name)
 
     def page_url(at: int, fmt: str | None = None) -> str:
-        return f"{base}?{urlencode({**params, 'offset': at, **({'f': fmt} if fmt else {})})}"
+        params = request.GET.copy()  # keeps repeated parameters (rooms=1&rooms=2)
+        params.pop("f", None)
+        params["offset"] = str(at)
+        params["limit"] = str(limit)
+        if fmt:
+            params["f"] = fmt
+        return f"{base}?{params.urlencode()}"
 
     links = [
         _link(page_url(offset, "json"), "self", GEOJSON, "本页"),

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.gis.db.models import PointField
-from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.contrib.gis.geos import Polygon
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from geo.models import Estate, Region, Unit
@@ -35,6 +35,8 @@ class Layer:
     detail_zoom: int | None = None
     aggregate: Callable[[VacancyQuery], QuerySet] | None = None
     filterable: bool = True
+    # The condition that finds rows in a box through a spatial index.
+    in_box: Callable[[Polygon], Q] = lambda box: Q(geom__bboverlaps=box)
 
 
 ESTATE_VALUES = (
@@ -90,7 +92,7 @@ def vacant_unit_rows(query: VacancyQuery) -> QuerySet:
         Unit.objects.filter(query.units_q())
         .annotate(
             geom=Coalesce(
-                PointOnSurface("building__footprint"),
+                F("building__position"),
                 F("building__estate__location"),
                 output_field=PointField(srid=4326),
             ),
@@ -174,6 +176,10 @@ LAYERS: dict[str, Layer] = {
                 "elevator": BOOLEAN,
             },
             rows=vacant_unit_rows,
+            in_box=lambda box: (
+                Q(building__position__bboverlaps=box)
+                | Q(building__position__isnull=True, building__estate__location__bboverlaps=box)
+            ),
             detail_zoom=15,
             aggregate=estates_with_vacancy_rows,
             style={"color": "#1f5fa8", "radius": 4},

@@ -10,7 +10,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 
 from geo.vacancy import VacancyQuery
-from layers.registry import NUMBER, Layer
+from layers.registry import LAYERS, NUMBER, Layer
 
 EXTENT = 4096
 BUFFER = 64
@@ -37,17 +37,18 @@ def valid_tile(z: int, x: int, y: int) -> bool:
 
 
 def tile_source(layer: Layer, query: VacancyQuery, z: int):
-    """The rows a tile at zoom z shows: detail rows, or per-estate aggregates at low zoom."""
+    """The rows a tile at zoom z shows (detail rows, or per-estate aggregates at low zoom),
+    and how to find them in a box through an index."""
     if layer.detail_zoom is not None and z < layer.detail_zoom and layer.aggregate:
-        return layer.aggregate(query), "estates"
-    return layer.rows(query), layer.name
+        return layer.aggregate(query), "estates", LAYERS["estates"].in_box
+    return layer.rows(query), layer.name, layer.in_box
 
 
 def tile_sql(layer: Layer, query: VacancyQuery, z: int, x: int, y: int) -> tuple[str, list]:
-    rows, name = tile_source(layer, query, z)
+    rows, name, in_box = tile_source(layer, query, z)
     box = Polygon.from_bbox(tile_bounds(z, x, y, margin=BUFFER / EXTENT))
     box.srid = 4326
-    inner, params = rows.filter(geom__bboverlaps=box).query.sql_with_params()
+    inner, params = rows.filter(in_box(box)).query.sql_with_params()
     fields = _fields_of(rows, layer)
     columns = ", ".join(
         f'q."{f}"::float8 AS "{f}"' if kind == NUMBER else f'q."{f}"' for f, kind in fields.items()

@@ -63,7 +63,7 @@ def tilejson(request: HttpRequest, layer: str) -> JsonResponse:
         {
             "id": spec.name,
             "fields": spec.fields,
-            "minzoom": spec.min_zoom,
+            "minzoom": spec.detail_zoom if spec.aggregate else spec.min_zoom,
             "maxzoom": spec.max_zoom,
             "description": spec.description,
         }

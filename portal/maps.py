@@ -10,6 +10,7 @@ import folium
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.templatetags.static import static
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from shapely import wkb
 
@@ -80,7 +81,7 @@ def _region_layer(regions: list[Region], basemap: BaseMap) -> folium.GeoJson:
     features = [
         {
             "type": "Feature",
-            "properties": {"name": r.name, "adcode": r.adcode},
+            "properties": {"name": safe_text(r.name), "adcode": r.adcode},
             "geometry": json.loads(shift(r.boundary).geojson),
         }
         for r in regions
@@ -127,10 +128,10 @@ def estate_map(estate: Estate, buildings: list[Building], basemap: BaseMap) -> M
             folium.GeoJson(
                 json.loads(shift(b.footprint).geojson),
                 style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.3},
-                tooltip=f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）",
+                tooltip=safe_text(f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）"),
             ).add_to(fmap)
     folium.CircleMarker(
-        (location.y, location.x), radius=7, color="#b5442c", tooltip=estate.name
+        (location.y, location.x), radius=7, color="#b5442c", tooltip=safe_text(estate.name)
     ).add_to(fmap)
     return MapParts(fmap)
 
@@ -145,6 +146,12 @@ def _shift(basemap: BaseMap):
         return GEOSGeometry(memoryview(moved.wkb), srid=4326)
 
     return to_gcj02
+
+
+def safe_text(text: str) -> str:
+    """Text for folium tooltips, which folium pastes unescaped into HTML inside a JS template
+    string: escape HTML, and the characters that end or interpolate the template."""
+    return escape(text).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def _js_string(text: str) -> str:

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "portal",
     "geo",
     "layers",
+    "archive",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

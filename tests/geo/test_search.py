@@ -90,3 +90,10 @@ def test_unpublished_estates_are_never_found():
 def test_empty_and_long_queries():
     assert search_places("   ") == []
     assert isinstance(search_places("很" * 500), list)
+
+
+@pytest.mark.parametrize("text", ["1-2", "A-1", "！", "_", "%", "１号楼", "\\"])
+def test_punctuation_and_house_numbers_do_not_break_search(client, text):
+    assert isinstance(search_places(text), list)
+    assert client.get("/api/search/", {"q": text}).status_code == 200
+    assert client.get("/search/", {"q": text}).status_code == 200

@@ -119,3 +119,39 @@ def test_gdal_reads_estates_and_vacant_units_over_http(site_url):
     ).count()
     assert len(features) == expected
     assert all(f["properties"]["rooms"] == 2 for f in features)
+
+
+def test_next_link_keeps_repeated_parameters(client):
+    data = client.get("/ogc/collections/vacant-units/items?rooms=1&rooms=2&limit=5").json()
+    nxt = next(link["href"] for link in data["links"] if link["rel"] == "next")
+    assert "rooms=1" in nxt and "rooms=2" in nxt
+    # rooms is a property of the layer: an exact filter, repeated values are "any of".
+
+
+def test_limit_above_the_maximum_is_capped_not_refused(client):
+    data = client.get("/ogc/collections/vacant-units/items?limit=50000").json()
+    assert data["numberReturned"] == min(10_000, data["numberMatched"])
+
+
+def test_non_finite_bbox_is_a_400(client):
+    assert client.get("/ogc/collections/estates/items?bbox=nan,nan,nan,nan").status_code == 400
+    assert client.get("/ogc/collections/estates/items?bbox=0,0,200,10").status_code == 400
+
+
+def test_each_collection_has_its_own_extent(client):
+    districts = client.get("/ogc/collections/districts").json()["extent"]["spatial"]["bbox"][0]
+    estates = client.get("/ogc/collections/estates").json()["extent"]["spatial"]["bbox"][0]
+    assert districts[0] < estates[0] and districts[2] > estates[2]
+
+
+def test_boolean_properties_filter_exactly(client):
+    on = client.get("/ogc/collections/vacant-units/items?elevator=true&limit=1").json()
+    off = client.get("/ogc/collections/vacant-units/items?elevator=false&limit=1").json()
+    total = Unit.objects.filter(status="vacant", building__estate__published=True).count()
+    assert on["numberMatched"] + off["numberMatched"] == total
+    assert (
+        on["numberMatched"]
+        == Unit.objects.filter(
+            status="vacant", building__estate__published=True, building__elevator=True
+        ).count()
+    )

@@ -145,3 +145,17 @@ def test_large_text_redirect_stays_on_this_site(client):
         "/preferences/text-size/", {"size": "large", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_hostile_names_cannot_run_script_on_the_estate_page(client):
+    estate = Estate.objects.published().first()
+    estate.name = "X`+alert(1)+`<img src=x onerror=alert(2)>${alert(3)}"
+    estate.save()
+    building = estate.buildings.first()
+    building.number = "<script>alert(4)`"
+    building.save()
+    html = client.get(reverse("estate-detail", args=[estate.pk])).content.decode()
+    assert "<img src=x" not in html and "<script>alert(4)" not in html
+    # Inside scripts (folium's tooltips are JS template strings) nothing may end or interpolate.
+    scripts = " ".join(re.findall(r"<script>(.*?)</script>", html, flags=re.S))
+    assert "`+alert(1)+`" not in scripts and "${alert(3)}" not in scripts

@@ -112,7 +112,7 @@
   }
 
   function showErrors(errors) {
-    form.querySelectorAll(".field-error.js").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
     Object.keys(errors || {}).forEach(function (name) {
       var field = form.elements[name];
       var anchor = field && (field.length && !field.tagName ? field[0] : field);
@@ -135,7 +135,9 @@
     });
   }
 
+  var latest = 0; // only the newest request may draw: older answers can arrive last
   function update(push) {
+    var ticket = ++latest;
     var q = params();
     var query = q.toString();
     if (push) history.pushState({ q: query }, "", query ? "/?" + query : "/");
@@ -143,12 +145,20 @@
     root.setAttribute("aria-busy", "true");
     return fetchAll("/api/estates/?page_size=1000" + (query ? "&" + query : ""), [])
       .then(function (features) {
+        if (ticket !== latest) return;
         showErrors({});
         draw(features);
         renderList(features);
       })
-      .catch(function (errors) { showErrors(errors); })
-      .finally(function () { root.removeAttribute("aria-busy"); });
+      .catch(function (errors) {
+        if (ticket !== latest) return;
+        showErrors(errors && typeof errors === "object" ? errors : {});
+        cluster.clearLayers();
+        renderList([]);
+      })
+      .finally(function () {
+        if (ticket === latest) root.removeAttribute("aria-busy");
+      });
   }
 
   function setForm(query) {
@@ -200,7 +210,10 @@
     if (pin) map.removeLayer(pin);
     pin = L.circleMarker(toMap(lng, lat), { radius: 8, color: "#1f5fa8" }).addTo(map);
     fetch("/api/locate/?lon=" + lng.toFixed(6) + "&lat=" + lat.toFixed(6))
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        if (!r.ok) throw new Error("locate failed");
+        return r.json();
+      })
       .then(function (loc) {
         var place = ["district", "street", "community"]
           .map(function (k) { return loc.regions[k] && loc.regions[k].name; })
@@ -224,10 +237,14 @@
           update(true);
         });
         panel.focus();
+      })
+      .catch(function () {
+        panel.hidden = false;
+        panel.textContent = "无法查询该位置，请稍后再试或输入经纬度。";
       });
   }
   map.on("click", function (e) {
-    var p = fromMap(e.latlng);
+    var p = fromMap(e.latlng.wrap()); // a click on a repeated world copy is the same place
     lookUp(p[0], p[1]);
   });
   var mine = document.getElementById("my-position");

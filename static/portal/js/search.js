@@ -6,6 +6,7 @@
   "use strict";
   var input = document.getElementById("search-q");
   var box = document.getElementById("search-suggestions");
+  var status = document.getElementById("search-status");
   if (!input || !box) return;
   var hits = [];
   var active = -1;
@@ -43,6 +44,8 @@
     box.hidden = hits.length === 0;
     input.setAttribute("aria-expanded", hits.length ? "true" : "false");
     if (active >= 0) input.setAttribute("aria-activedescendant", "search-hit-" + active);
+    else input.removeAttribute("aria-activedescendant");
+    if (status) status.textContent = hits.length ? hits.length + " 条建议，用上下方向键选择" : "";
   }
 
   input.addEventListener("input", function () {
@@ -66,7 +69,8 @@
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
       var step = e.key === "ArrowDown" ? 1 : -1;
-      active = (active + step + hits.length) % hits.length;
+      var n = hits.length;
+      active = active < 0 ? (step > 0 ? 0 : n - 1) : (active + step + n) % n;
       render();
     } else if (e.key === "Enter" && active >= 0) {
       e.preventDefault();

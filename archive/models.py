@@ -1,0 +1,66 @@
+"""The event log: every change to stock and cases, append-only, the start of 一房一档 / 一户一档.
+
+Subjects are referenced by id without foreign keys, so a record outlives what it describes;
+the database refuses UPDATE and DELETE on this table (see the migration's trigger).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    action = models.CharField(_("事项"), max_length=40)
+    summary = models.CharField(_("摘要"), max_length=300)
+    reason = models.TextField(_("原因"), blank=True)
+    estate_id = models.BigIntegerField(_("项目"), null=True, blank=True)
+    building_id = models.BigIntegerField(_("楼栋"), null=True, blank=True)
+    unit_id = models.BigIntegerField(_("房屋"), null=True, blank=True)
+    household_id = models.BigIntegerField(_("家庭"), null=True, blank=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("档案事件")
+        verbose_name_plural = _("档案事件")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["unit_id", "at"], name="event_unit_idx"),
+            models.Index(fields=["estate_id", "at"], name="event_estate_idx"),
+            models.Index(fields=["household_id", "at"], name="event_household_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
+
+class AccessRecord(models.Model):
+    """A staff member looked at a record: kept for personal-data accountability (PIPL)."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    path = models.CharField(_("页面"), max_length=300)
+    subject_type = models.CharField(_("对象类型"), max_length=30)
+    subject_id = models.BigIntegerField(_("对象"))
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("查阅记录")
+        verbose_name_plural = _("查阅记录")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="access_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.subject_type}#{self.subject_id}"

@@ -186,6 +186,12 @@ class BuildingBatchForm(forms.Form):
                 required=False,
             )
 
+    MAIN = ("number", "floor_from", "floor_to", "per_floor", "elevator", "rent_per_m2", "footprint")
+
+    @property
+    def main_fields(self) -> list:
+        return [self[name] for name in self.MAIN]
+
     def position_rows(self) -> list[list]:
         return [
             [self[f"p{pos}_rooms"], self[f"p{pos}_area"], self[f"p{pos}_orientation"]]

@@ -27,5 +27,6 @@ urlpatterns = [
     path("tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf", layer_views.tile, name="tile"),
     path("tiles/<slug:layer>.json", layer_views.tilejson, name="tilejson"),
     path("ogc/", include(ogc.urlpatterns)),
+    path("staff/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
 ]

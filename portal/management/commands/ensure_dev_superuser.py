@@ -35,4 +35,43 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.set_password(password)
             user.save()
-        self.stdout.write(f"开发用管理员：用户名 {username}  密码 {password}  （/admin/）")
+        self.stdout.write(f"开发用管理员：用户名 {username}  密码 {password}  （/admin/、/staff/）")
+        staff = self._demo_staff(password)
+        if staff:
+            self.stdout.write(f"开发用工作人员（密码同上，/staff/）：{'、'.join(staff)}")
+
+    def _demo_staff(self, password: str) -> list[str]:
+        """One account per role on the demo city, so every back-office view can be tried."""
+        from backoffice.models import StaffProfile
+        from geo.models import Operator, Region
+
+        Role = StaffProfile.Role
+        city = Region.objects.filter(level=Region.Level.CITY).order_by("adcode").first()
+        district = Region.objects.filter(level=Region.Level.DISTRICT).order_by("adcode").first()
+        street = (
+            Region.objects.filter(parent=district).order_by("adcode").first() if district else None
+        )
+        community = (
+            Region.objects.filter(parent=street).order_by("adcode").first() if street else None
+        )
+        operator = Operator.objects.order_by("name").first()
+        plan = [
+            ("city", Role.CITY, city, None),
+            ("district", Role.DISTRICT, district, None),
+            ("street", Role.STREET, street, None),
+            ("community", Role.COMMUNITY, community, None),
+            ("operator", Role.OPERATOR, None, operator),
+        ]
+        User = get_user_model()
+        made = []
+        for name, role, region, op in plan:
+            if region is None and op is None:
+                continue
+            user, _ = User.objects.get_or_create(username=f"demo-{name}")
+            user.set_password(password)
+            user.save()
+            StaffProfile.objects.update_or_create(
+                user=user, defaults={"role": role, "region": region, "operator": op}
+            )
+            made.append(f"demo-{name}（{role.label}）")
+        return made

@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from backoffice import assets, views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="staff-login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="staff-login"), name="staff-logout"),
+    path("", views.home, name="staff-home"),
+    path("assets/", assets.estate_list, name="assets"),
+    path("assets/estates/new/", assets.estate_edit, name="asset-estate-new"),
+    path("assets/estates/<int:estate_id>/", assets.estate_detail, name="asset-estate"),
+    path("assets/estates/<int:estate_id>/edit/", assets.estate_edit, name="asset-estate-edit"),
+    path(
+        "assets/estates/<int:estate_id>/publish/",
+        assets.estate_publish,
+        name="asset-estate-publish",
+    ),
+    path(
+        "assets/estates/<int:estate_id>/buildings/new/",
+        assets.building_batch,
+        name="asset-building-new",
+    ),
+    path("assets/units/", assets.unit_list, name="asset-units"),
+    path("assets/units/<int:unit_id>/", assets.unit_detail, name="asset-unit"),
+    path("assets/import/", assets.stock_import, name="asset-import"),
+    path("assets/import/commit/", assets.stock_import_commit, name="asset-import-commit"),
+    path("assets/export/", assets.stock_export, name="asset-export"),
+    path("assets/template.xlsx", assets.stock_template, name="asset-template"),
+    path("<slug:slug>/", views.module, name="staff-module"),
+]

@@ -1,0 +1,96 @@
+"""The back office frame: sign-in with lockout, the start page, and the seven modules."""
+
+from functools import wraps
+
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from backoffice.forms import StaffLoginForm
+from backoffice.jurisdiction import profile_of
+from geo.models import Building, Estate, Unit
+
+MODULES = [
+    # (slug, name, what it will do, built?)
+    ("review", _("申请审核"), _("受理、初审、联审（大数据比对）、复审、公示与审批"), False),
+    ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), False),
+    ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), False),
+    ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), False),
+    ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), False),
+    ("assets", _("资产管理"), _("项目、楼栋、房屋与房源地理数据"), True),
+    ("archives", _("档案管理"), _("一房一档、一户一档"), False),
+]
+
+
+def staff_required(view):
+    """Staff only: a visitor is sent to sign in; a signed-in non-staff user gets 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('staff-login')}?next={request.get_full_path()}")
+        if not (request.user.is_superuser or profile_of(request.user)):
+            raise PermissionDenied(_("该账户没有后台权限。"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("staff-home")
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Counts for the user's jurisdiction: what there is and what needs attention."""
+    estates = Estate.objects.visible_to(request.user)
+    units = Unit.objects.visible_to(request.user)
+    by_status = dict(units.values_list("status").annotate(n=Count("id")).order_by())
+    counts = estates.aggregate(total=Count("id"), published=Count("id", filter=Q(published=True)))
+    return render(
+        request,
+        "staff/home.html",
+        {
+            "estates": counts,
+            "buildings": Building.objects.visible_to(request.user).count(),
+            "units_total": sum(by_status.values()),
+            "by_status": [(label, by_status.get(code, 0)) for code, label in Unit.Status.choices],
+            "profile": profile_of(request.user),
+        },
+    )
+
+
+@staff_required
+def module(request: HttpRequest, slug: str) -> HttpResponse:
+    """A module that is not built yet says so plainly."""
+    for key, name, purpose, built in MODULES:
+        if key == slug and not built:
+            return render(request, "staff/module_pending.html", {"name": name, "purpose": purpose})
+    raise Http404
+
+
+def modules_context(request: HttpRequest) -> dict:
+    """The navigation, for every back-office page."""
+    if not request.path.startswith("/staff/"):
+        return {}
+    return {
+        "staff_modules": [
+            {
+                "slug": k,
+                "name": n,
+                "built": b,
+                "url": reverse("assets") if k == "assets" else reverse("staff-module", args=[k]),
+            }
+            for k, n, _purpose, b in MODULES
+        ],
+        "staff_profile": profile_of(request.user) if request.user.is_authenticated else None,
+    }

@@ -119,12 +119,12 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
 
 @staff_required
 def estate_edit(request: HttpRequest, estate_id: int | None = None) -> HttpResponse:
-    _require(request, "can_edit_stock")
     estate = (
         get_object_or_404(Estate.objects.visible_to(request.user), pk=estate_id)
         if estate_id
         else Estate()
     )
+    _require(request, "can_edit_stock")
     if estate_id is None and profile_of(request.user) and profile_of(request.user).operator_id:
         raise PermissionDenied(_("新项目由住房保障部门登记。"))
     form = EstateForm(request.POST or None, instance=estate, user=request.user)
@@ -138,8 +138,8 @@ def estate_edit(request: HttpRequest, estate_id: int | None = None) -> HttpRespo
 @staff_required
 @require_POST
 def estate_publish(request: HttpRequest, estate_id: int) -> HttpResponse:
-    _require(request, "can_publish")
     estate = get_object_or_404(Estate.objects.visible_to(request.user), pk=estate_id)
+    _require(request, "can_publish")
     publish = request.POST.get("published") == "1"
     services.set_estate_published(estate.pk, publish, actor=request.user)
     messages.success(request, _("项目已公开。") if publish else _("项目已撤回，不再公开显示。"))
@@ -149,8 +149,8 @@ def estate_publish(request: HttpRequest, estate_id: int) -> HttpResponse:
 @staff_required
 def building_batch(request: HttpRequest, estate_id: int) -> HttpResponse:
     """Create a building with all its units at once: floors, units per floor, layouts."""
-    _require(request, "can_edit_stock")
     estate = get_object_or_404(Estate.objects.visible_to(request.user), pk=estate_id)
+    _require(request, "can_edit_stock")
     form = BuildingBatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -20,7 +20,22 @@ def _trigram(field: str, name: str) -> GinIndex:
     return GinIndex(fields=[field], opclasses=["gin_trgm_ops"], name=name)
 
 
-class Searchable(models.Model):
+class GeometryCheckedByDatabase(models.Model):
+    """Geometry validity is a database constraint (ST_IsValid) that Django cannot evaluate in
+    Python; forms check geometry themselves with a clearer message, the database has the
+    last word."""
+
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude=None) -> None:
+        geometry = {
+            f.name for f in self._meta.concrete_fields if isinstance(f, models.GeometryField)
+        }
+        super().validate_constraints(exclude=set(exclude or ()) | geometry)
+
+
+class Searchable(GeometryCheckedByDatabase):
     """Names kept with their pinyin, so the search box finds them typed in Latin letters."""
 
     search_pinyin = models.CharField(max_length=400, blank=True, editable=False)
@@ -212,7 +227,7 @@ class Estate(Searchable):
         return self.name
 
 
-class Building(models.Model):
+class Building(GeometryCheckedByDatabase):
     """楼栋."""
 
     estate = models.ForeignKey(
@@ -320,7 +335,7 @@ class Unit(models.Model):
         return f"{self.rooms}室{self.halls}厅{self.baths}卫"
 
 
-class POI(models.Model):
+class POI(GeometryCheckedByDatabase):
     """A point of interest near estates that applicants weigh: schools, clinics, bus stops."""
 
     class Category(models.TextChoices):

@@ -1,5 +1,6 @@
 """State changes to the housing stock. Each is one transaction; views never write on their own."""
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -74,11 +75,26 @@ ESTATE_FIELDS = [
 
 
 def _snapshot(obj, fields: list[str]) -> dict:
+    """Field values for the archive; geometry as GeoJSON rounded to ~1 cm, so a round trip
+    through a map widget (WGS84 -> web mercator -> WGS84) is not reported as a change."""
     data = {}
     for name in fields:
         value = getattr(obj, name)
-        data[name] = value.geojson if hasattr(value, "geojson") else value
+        if hasattr(value, "geojson"):
+            value = json.dumps(_rounded(json.loads(value.geojson)["coordinates"]))
+        data[name] = value
     return data
+
+
+def _rounded(coords):
+    if isinstance(coords, float | int):
+        return round(coords, 7)
+    return [_rounded(c) for c in coords]
+
+
+def _labels(fields: list[str]) -> str:
+    names = [str(Estate._meta.get_field(f.removesuffix("_id")).verbose_name) for f in fields]
+    return "、".join(names) or "无变化"
 
 
 @transaction.atomic
@@ -92,9 +108,7 @@ def save_estate(estate: Estate, *, actor) -> Estate:
     changed = [k for k in ESTATE_FIELDS if before.get(k) != after[k]] if not is_new else []
     record_event(
         "estate.created" if is_new else "estate.changed",
-        f"新建项目 {estate.name}"
-        if is_new
-        else f"修改项目 {estate.name}：{'、'.join(changed) or '无变化'}",
+        f"新建项目 {estate.name}" if is_new else f"修改项目 {estate.name}：{_labels(changed)}",
         actor=actor,
         estate_id=estate.pk,
         before={k: before[k] for k in changed} or None,
@@ -304,21 +318,21 @@ def import_stock(plan: StockPlan, *, actor) -> dict[str, int]:
         if unit is None:
             created.append(Unit(building=building, number=r.unit, **values))
             continue
-        before = {f: str(getattr(unit, f)) for f in fields}
-        for f, v in values.items():
-            setattr(unit, f, v)
-        after = {f: str(getattr(unit, f)) for f in fields}
-        if before != after:
+        changed = [f for f in fields if getattr(unit, f) != values[f]]  # 406.00 == 406.0
+        if changed:
+            before = {f: str(getattr(unit, f)) for f in changed}
+            for f in changed:
+                setattr(unit, f, values[f])
+            after = {f: str(getattr(unit, f)) for f in changed}
             updated.append(unit)
-            changed = [f for f in fields if before[f] != after[f]]
             events.append(
                 _unit_event(
                     unit,
                     "unit.imported",
                     "导入更新",
                     actor,
-                    {f: before[f] for f in changed},
-                    {f: after[f] for f in changed},
+                    before,
+                    after,
                 )
             )
     Unit.objects.bulk_create(created, batch_size=2000)

@@ -42,7 +42,6 @@ ALIASES = {
     "orientation": "orient",
     "accessible": "access",
     "estate_name": "estate",
-    "name": "estate",
     "lon": LON,
     "lng": LON,
     "longitude": LON,

@@ -224,7 +224,8 @@ def _check_geometry(geom, row: int, label: str, problems: list[Problem]) -> Base
     if geom.is_valid:
         return geom
     reason = shapely.is_valid_reason(geom)
-    fixed = shapely.make_valid(geom)
+    # "structure" drops collapsed parts (a spike becomes nothing), keeping real areas.
+    fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     if (
         isinstance(fixed, Polygon)
         and fixed.is_valid
@@ -245,11 +246,14 @@ def check_rows(frame: pd.DataFrame, first_row: int, spatial: bool, declared_crs:
         raise StockFileError(
             f"文件有 {len(frame)} 行，超过单次导入上限 {MAX_ROWS} 行，请分批导入。"
         )
+    # Columns already named by their key win; other spellings fill in what is missing.
+    taken = {name for name in frame.columns if canonical(name) == name}
     renamed = {}
     for name in frame.columns:
         key = canonical(name)
-        if key and key not in renamed.values():
+        if key and key != name and key not in taken:
             renamed[name] = key
+            taken.add(key)
     frame = frame.rename(columns=renamed)
     missing = [c.header for c in COLUMNS if c.required and c.key not in frame.columns]
     if missing:

@@ -1,6 +1,7 @@
 """Shared fixtures: a test database holding the demo city, loaded once per run."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -12,12 +13,20 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SEED = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests create many staff users; a slow password hash would dominate the run."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +48,13 @@ def site_url(django_db_setup, django_db_blocker) -> str:
     db = settings.DATABASES["default"]
     url = f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "true"}
+    # One key for all workers, or a session signed by one worker is refused by the next.
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "true",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

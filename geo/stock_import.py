@@ -6,6 +6,7 @@ Formats: GeoJSON, zipped Shapefile, GeoPackage, KML (through pyogrio/GDAL), and 
 projected files with a declared CRS are reprojected first.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -239,7 +240,13 @@ def _check_geometry(geom, row: int, label: str, problems: list[Problem]) -> Base
     return None
 
 
-def check_rows(frame: pd.DataFrame, first_row: int, spatial: bool, declared_crs: str) -> StockPlan:
+def check_rows(
+    frame: pd.DataFrame,
+    first_row: int,
+    spatial: bool,
+    declared_crs: str,
+    progress: Callable[[int], None] | None = None,
+) -> StockPlan:
     """Every row checked on its own, then duplicates across rows."""
     plan = StockPlan(row_count=len(frame))
     if len(frame) > MAX_ROWS:
@@ -280,6 +287,8 @@ def check_rows(frame: pd.DataFrame, first_row: int, spatial: bool, declared_crs:
             else:
                 seen[key] = row
         plan.problems += problems
+        if progress and offset % 500 == 499:
+            progress(500)
         if any(not p.repaired for p in problems):
             continue
         plan.rows.append(
@@ -387,9 +396,10 @@ def plan_stock_file(
     *,
     visible_estates,
     districts_in_scope,
+    progress: Callable[[int], None] | None = None,
 ) -> StockPlan:
     """Read and check a file completely; the plan says what a commit would do."""
     frame, first_row, spatial = read_frame(path, declared_crs)
-    plan = check_rows(frame, first_row, spatial, declared_crs)
+    plan = check_rows(frame, first_row, spatial, declared_crs, progress)
     check_against_stock(plan, visible_estates, districts_in_scope)
     return plan

@@ -361,3 +361,38 @@ def test_export_downloads_and_streams(client, clerk):
     assert len(text.strip().splitlines()) == expected + 1
     other = Unit.objects.exclude(building__estate__district__adcode="341602").first()
     assert other.building.estate.name not in text
+
+
+def test_command_line_import_checks_then_commits(clerk, tmp_path):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    path = geo_file(
+        tmp_path,
+        rows(5, estate="命令行家园"),
+        [Point(*QIAOCHENG_POINT)] * 5,
+        "c.geojson",
+        "GeoJSON",
+    )
+    out = StringIO()
+    call_command("import_stock", str(path), "--as", clerk.username, stdout=out, verbosity=0)
+    assert "试运行" in out.getvalue() and not Estate.objects.filter(name="命令行家园").exists()
+    call_command(
+        "import_stock", str(path), "--as", clerk.username, "--commit", stdout=out, verbosity=0
+    )
+    assert Unit.objects.filter(building__estate__name="命令行家园").count() == 5
+    bad = geo_file(
+        tmp_path, rows(2, estate="外县家园"), [Point(*GUOYANG_POINT)] * 2, "x.geojson", "GeoJSON"
+    )
+    with pytest.raises(CommandError, match="2 个问题"):
+        call_command(
+            "import_stock",
+            str(bad),
+            "--as",
+            clerk.username,
+            "--commit",
+            stdout=out,
+            stderr=StringIO(),
+            verbosity=0,
+        )

@@ -75,12 +75,14 @@ ifeq ($(DJANGO_DEBUG),true)
 else
 	$(PY) manage.py collectstatic --noinput -v 0
 endif
-	@echo "Anju is serving on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+	@echo "Anju is serving on http://$(HOST):$(PORT)/ (the publication worker runs beside it)"
+	@$(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
 
 dev: demo
 	@$(PY) manage.py ensure_dev_superuser
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from archive.selectors import estate_timeline, unit_timeline
 from archive.services import record_access
 from backoffice.forms import BuildingBatchForm, EstateForm, UnitStatusForm
-from backoffice.jurisdiction import profile_of, region_scope
+from backoffice.jurisdiction import may, profile_of, region_scope
 from backoffice.views import staff_required
 from geo import crs, services
 from geo.models import Estate, Region, Unit
@@ -33,15 +33,8 @@ PAGE = 30
 UPLOAD_SUFFIXES = {".geojson", ".json", ".zip", ".gpkg", ".kml", ".xlsx", ".csv"}
 
 
-def _can(request: HttpRequest, what: str) -> bool:
-    if request.user.is_superuser:
-        return True
-    profile = profile_of(request.user)
-    return bool(profile and getattr(profile, what))
-
-
 def _require(request: HttpRequest, what: str) -> None:
-    if not _can(request, what):
+    if not may(request.user, what):
         raise PermissionDenied(_("您的角色不能进行此操作。"))
 
 
@@ -86,7 +79,7 @@ def estate_list(request: HttpRequest) -> HttpResponse:
             "district": district,
             "published": published,
             "districts": _districts_in_scope(request.user).defer("boundary"),
-            "can_edit": _can(request, "can_edit_stock"),
+            "can_edit": may(request.user, "can_edit_stock"),
             "export_formats": FORMATS,
             "crs_choices": crs.CRS_CHOICES,
         },
@@ -111,8 +104,8 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
             "estate": estate,
             "buildings": buildings,
             "events": estate_timeline(estate.pk),
-            "can_edit": _can(request, "can_edit_stock"),
-            "can_publish": _can(request, "can_publish"),
+            "can_edit": may(request.user, "can_edit_stock"),
+            "can_publish": may(request.user, "can_publish"),
         },
     )
 
@@ -254,7 +247,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
             "unit": unit,
             "form": form,
             "events": unit_timeline(unit.pk),
-            "can_edit": _can(request, "can_edit_stock"),
+            "can_edit": may(request.user, "can_edit_stock"),
         },
     )
 

@@ -48,3 +48,11 @@ def region_scope(user: AbstractBaseUser) -> Q:
         | Q(parent__parent_id=region.pk)
         | Q(parent__parent__parent_id=region.pk)
     )
+
+
+def may(user: AbstractBaseUser, what: str) -> bool:
+    """Whether the user's role allows an action (`can_edit_stock`, `can_publish`)."""
+    if user.is_authenticated and user.is_superuser:
+        return True
+    profile = profile_of(user)
+    return bool(profile and getattr(profile, what))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import assets, views
+from backoffice import assets, publishing, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -27,5 +27,21 @@ urlpatterns = [
     path("assets/import/commit/", assets.stock_import_commit, name="asset-import-commit"),
     path("assets/export/", assets.stock_export, name="asset-export"),
     path("assets/template.xlsx", assets.stock_template, name="asset-template"),
+    path(
+        "assets/estates/<int:estate_id>/release/",
+        publishing.release_vacancies,
+        name="asset-estate-release",
+    ),
+    path("publishing/", publishing.overview, name="publishing"),
+    path("publishing/notices/new/", publishing.notice_new, name="publishing-notice-new"),
+    path(
+        "publishing/notices/<int:publication_id>/correct/",
+        publishing.notice_correct,
+        name="publishing-correct",
+    ),
+    path("publishing/objections/", publishing.objections, name="publishing-objections"),
+    path("publishing/pages/", publishing.pages, name="publishing-pages"),
+    path("publishing/pages/new/", publishing.page_edit, name="publishing-page-new"),
+    path("publishing/pages/<int:page_id>/", publishing.page_edit, name="publishing-page-edit"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

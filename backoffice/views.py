@@ -93,4 +93,5 @@ def modules_context(request: HttpRequest) -> dict:
             for k, n, _purpose, b in MODULES
         ],
         "staff_profile": profile_of(request.user) if request.user.is_authenticated else None,
+        "publishing_url": reverse("publishing"),
     }

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "layers",
     "archive",
     "backoffice",
+    "disclosure",
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -137,7 +139,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pyogrio": {"level": "WARNING"}},
+    "loggers": {"pyogrio": {"level": "WARNING"}, "procrastinate": {"level": "WARNING"}},
 }
 
 # --- Anju ---------------------------------------------------------------------------------
@@ -155,6 +157,12 @@ ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
 ANJU_BOUNDARY_ATTRIBUTION = env_str(
     "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"
 )
+
+# Public holidays (ISO dates) that publicity periods in working days skip.
+ANJU_HOLIDAYS = env_list("ANJU_HOLIDAYS", [])
+# Publicity period of review notices, in working days (a national minimum; counties may set more).
+ANJU_REVIEW_PUBLICITY_DAYS = env_int("ANJU_REVIEW_PUBLICITY_DAYS", 7)
+
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -29,4 +29,6 @@ urlpatterns = [
     path("ogc/", include(ogc.urlpatterns)),
     path("staff/", include("backoffice.urls")),
     path("admin/", admin.site.urls),
+    # Last: disclosure's section pages (/policy/, /guide/, /contact/) take single-word paths.
+    path("", include("disclosure.urls")),
 ]

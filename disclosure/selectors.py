@@ -1,0 +1,82 @@
+"""Reading publications: lists with filters, one version, its history and differences."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from disclosure.models import Publication
+
+
+@dataclass
+class NoticeFilter:
+    kind: str = ""
+    county: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+
+
+def notices(f: NoticeFilter) -> QuerySet[Publication]:
+    """Current versions, newest first, with the filters a visitor chose."""
+    qs = Publication.objects.current().select_related("region").defer("items", "region__boundary")
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.county:
+        qs = qs.filter(Q(region__adcode=f.county) | Q(region__parent__adcode=f.county))
+    if f.date_from:
+        qs = qs.filter(published_at__date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(published_at__date__lte=f.date_to)
+    if f.q:
+        qs = qs.filter(Q(title__contains=f.q) | Q(body__contains=f.q))
+    return qs.order_by("-published_at", "-id")
+
+
+def version(series_id: int, number: int | None) -> Publication:
+    """One version of a series (the newest when no number is given); DoesNotExist otherwise."""
+    qs = Publication.objects.select_related("region", "supersedes").defer("region__boundary")
+    if number is None:
+        return qs.filter(series_id=series_id).order_by("-version")[:1].get()
+    return qs.get(series_id=series_id, version=number)
+
+
+def history(series_id: int) -> list[Publication]:
+    return list(
+        Publication.objects.filter(series_id=series_id)
+        .only("id", "series_id", "version", "published_at", "content_hash", "correction_reason")
+        .order_by("version")
+    )
+
+
+@dataclass
+class ItemDiff:
+    added: list[dict]
+    removed: list[dict]
+    changed: list[tuple[dict, dict]]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def diff_items(old: list[dict], new: list[dict]) -> ItemDiff:
+    """Rows added, removed and changed between two versions, matched by their key."""
+    before = {row["_key"]: row for row in old}
+    after = {row["_key"]: row for row in new}
+    return ItemDiff(
+        added=[after[k] for k in after if k not in before],
+        removed=[before[k] for k in before if k not in after],
+        changed=[(before[k], after[k]) for k in after if k in before and before[k] != after[k]],
+    )
+
+
+def filtered_items(publication: Publication, q: str, sort: str, descending: bool) -> list[dict]:
+    """The list as a visitor searches and sorts it (works without JavaScript)."""
+    rows = publication.items
+    if q:
+        rows = [r for r in rows if any(q in str(v) for v in r.values() if v is not None)]
+    keys = {c["key"] for c in publication.columns}
+    if sort in keys:
+        rows = sorted(rows, key=lambda r: (r.get(sort) is None, r.get(sort)), reverse=descending)
+    return rows

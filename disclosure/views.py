@@ -1,0 +1,285 @@
+"""Public disclosure pages: notices with filters, a version with its list and history,
+downloads, objections, and the policy / guide / hotline pages."""
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import markdown
+import nh3
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from disclosure import selectors, services
+from disclosure.models import Attachment, Kind, Objection, Page, Publication
+from geo.models import Region
+
+OBJECTIONS_PER_HOUR = 5
+MARKDOWN_TAGS = {
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "a",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "code",
+    "pre",
+    "hr",
+}
+
+
+class NoticeFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("类别"), required=False, choices=[("", _("全部")), *Kind.choices]
+    )
+    county = forms.ChoiceField(label=_("区县"), required=False)
+    date_from = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = forms.CharField(label=_("关键词"), required=False, max_length=60)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        counties = Region.objects.filter(level=Region.Level.DISTRICT).values_list("adcode", "name")
+        self.fields["county"].choices = [("", _("全部")), *counties]
+
+    def filter(self) -> selectors.NoticeFilter:
+        d = self.cleaned_data if self.is_valid() else {}
+        return selectors.NoticeFilter(
+            kind=d.get("kind") or "",
+            county=d.get("county") or "",
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
+            q=d.get("q") or "",
+        )
+
+
+def notice_list(request: HttpRequest) -> HttpResponse:
+    form = NoticeFilterForm(request.GET or None)
+    page = Paginator(selectors.notices(form.filter()), 20).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "disclosure/notice_list.html",
+        {"form": form, "page": page, "page_query": params.urlencode()},
+    )
+
+
+def _version_or_404(series_id: int, number: int | None) -> Publication:
+    try:
+        return selectors.version(series_id, number)
+    except Publication.DoesNotExist as exc:
+        raise Http404(_("没有这份公开内容")) from exc
+
+
+class ObjectionForm(forms.Form):
+    item_key = forms.ChoiceField(label=_("对哪一项有异议"))
+    name = forms.CharField(label=_("您的姓名"), max_length=50)
+    contact = forms.CharField(label=_("联系电话或邮箱"), max_length=50)
+    reason = forms.CharField(
+        label=_("异议理由"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
+    )
+
+    def __init__(self, *args, publication: Publication, **kwargs):
+        super().__init__(*args, **kwargs)
+        first = publication.columns[0]["key"] if publication.columns else "_key"
+        self.fields["item_key"].choices = [
+            (row["_key"], f"{row['_key']} {row.get(first) or ''}") for row in publication.items
+        ]
+
+
+def notice_detail(request: HttpRequest, series_id: int, number: int | None = None) -> HttpResponse:
+    publication = _version_or_404(series_id, number)
+    versions = selectors.history(series_id)
+    latest = versions[-1]
+    q = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "")
+    descending = request.GET.get("dir") == "desc"
+    diff = None
+    if publication.supersedes:
+        diff = selectors.diff_items(publication.supersedes.items, publication.items)
+    objection_form = ObjectionForm(publication=publication) if publication.in_publicity else None
+    return render(
+        request,
+        "disclosure/notice_detail.html",
+        {
+            "publication": publication,
+            "rows": selectors.filtered_items(publication, q, sort, descending),
+            "q": q,
+            "sort": sort,
+            "descending": descending,
+            "versions": versions,
+            "is_latest": latest.version == publication.version,
+            "latest": latest,
+            "diff": diff,
+            "objection_form": objection_form,
+            "remaining": _remaining(publication),
+            "map_points": [
+                {
+                    "lon": r["lon"],
+                    "lat": r["lat"],
+                    "label": f"{r.get('building', '')} {r.get('number', '')}",
+                }
+                for r in publication.items
+                if isinstance(r.get("lon"), int | float) and isinstance(r.get("lat"), int | float)
+            ],
+        },
+    )
+
+
+def _remaining(publication: Publication) -> dict | None:
+    """Days and hours left in the publicity period, for the countdown."""
+    if not publication.in_publicity:
+        return None
+    left = publication.period_ends_at - timezone.now()
+    return {"days": left.days, "hours": left.seconds // 3600}
+
+
+@require_POST
+def file_objection(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
+    publication = _version_or_404(series_id, number)
+    ip = request.META.get("REMOTE_ADDR")
+    recent = Objection.objects.filter(ip=ip, created_at__gte=timezone.now() - timedelta(hours=1))
+    url = reverse("notice-version", args=[series_id, number])
+    if recent.count() >= OBJECTIONS_PER_HOUR:
+        messages.error(request, _("提交过于频繁，请一小时后再试。"))
+        return redirect(url)
+    form = ObjectionForm(request.POST, publication=publication)
+    if not form.is_valid():
+        messages.error(request, _("请完整填写异议内容。"))
+        return redirect(url)
+    try:
+        services.file_objection(publication, ip=ip, **form.cleaned_data)
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("异议已提交，主管部门将核查处理。"))
+    return redirect(url)
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def _filename(publication: Publication, suffix: str) -> str:
+    return f"publication-{publication.series_id}-v{publication.version}.{suffix}"
+
+
+def _disposition(name: str) -> str:
+    return f"attachment; filename*=UTF-8''{name}"
+
+
+def download_csv(request: HttpRequest, series_id: int, number: int) -> StreamingHttpResponse:
+    """UTF-8 with a BOM, so Excel opens the Chinese text correctly; streamed row by row."""
+    publication = _version_or_404(series_id, number)
+    columns = publication.columns
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([c["label"] for c in columns])
+        yield "\ufeff" + buffer.getvalue()
+        for row in publication.items:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(
+                ["" if row.get(c["key"]) is None else row.get(c["key"]) for c in columns]
+            )
+            yield buffer.getvalue()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = _disposition(_filename(publication, "csv"))
+    return response
+
+
+def download_xlsx(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
+    publication = _version_or_404(series_id, number)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=publication.get_kind_display())
+    sheet.append([c["label"] for c in publication.columns])
+    for row in publication.items:
+        sheet.append([row.get(c["key"]) for c in publication.columns])
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = _disposition(_filename(publication, "xlsx"))
+    book.save(response)
+    return response
+
+
+def download_json(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
+    """The canonical document: `sha256sum` of this file is the published content hash."""
+    publication = _version_or_404(series_id, number)
+    response = HttpResponse(
+        services.canonical_json(services.document_of(publication)),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = _disposition(_filename(publication, "json"))
+    return response
+
+
+# --- policy, service guides, hotline ---------------------------------------------------------
+
+
+def render_markdown(text: str) -> str:
+    """Staff-written Markdown as HTML, with anything but plain formatting removed."""
+    html = markdown.markdown(text or "", extensions=["tables"])
+    return mark_safe(nh3.clean(html, tags=MARKDOWN_TAGS, link_rel="noopener noreferrer"))
+
+
+def section_pages(request: HttpRequest, section: str) -> HttpResponse:
+    if section not in Page.Section.values:
+        raise Http404
+    pages = Page.objects.filter(section=section, published=True).prefetch_related("attachments")
+    return render(
+        request,
+        "disclosure/section.html",
+        {
+            "section": Page.Section(section),
+            "pages": [(p, render_markdown(p.body)) for p in pages],
+            "hotline": settings.ANJU_HOTLINE,
+        },
+    )
+
+
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Attachments of public pages, served by the application (no separate media server)."""
+    item = get_object_or_404(Attachment, pk=attachment_id, page__published=True)
+    return FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=Path(item.file.name).name
+    )
+
+
+def page_detail(request: HttpRequest, section: str, slug: str) -> HttpResponse:
+    page = get_object_or_404(
+        Page.objects.prefetch_related("attachments"), section=section, slug=slug, published=True
+    )
+    return render(
+        request, "disclosure/page.html", {"page": page, "html": render_markdown(page.body)}
+    )

@@ -51,9 +51,11 @@ def history(series_id: int) -> list[Publication]:
 
 @dataclass
 class ItemDiff:
-    added: list[dict]
-    removed: list[dict]
-    changed: list[tuple[dict, dict]]
+    """Keys of the rows added, removed and changed (templates cannot read a `_key`)."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
 
     @property
     def empty(self) -> bool:
@@ -65,9 +67,9 @@ def diff_items(old: list[dict], new: list[dict]) -> ItemDiff:
     before = {row["_key"]: row for row in old}
     after = {row["_key"]: row for row in new}
     return ItemDiff(
-        added=[after[k] for k in after if k not in before],
-        removed=[before[k] for k in before if k not in after],
-        changed=[(before[k], after[k]) for k in after if k in before and before[k] != after[k]],
+        added=[k for k in after if k not in before],
+        removed=[k for k in before if k not in after],
+        changed=[k for k in after if k in before and before[k] != after[k]],
     )
 
 

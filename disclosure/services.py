@@ -1,16 +1,16 @@
 """Publishing: the outbox written with a decision, and the worker's step that publishes it."""
 
-import hashlib
 import json
 import os
 import time
-from decimal import Decimal
+from datetime import UTC
 
 from django.db import transaction
 from django.utils import timezone
 
 from archive.services import record_event
 from disclosure.calendar import add_working_days
+from disclosure.hashing import canonical_json, content_hash
 from disclosure.masking import mask_rows
 from disclosure.models import Kind, Objection, Outbox, Publication, Series
 from geo.models import Region
@@ -18,23 +18,6 @@ from geo.models import Region
 
 class PublishError(Exception):
     """The request cannot be published as asked (the message says why, in Chinese)."""
-
-
-def canonical_json(document: dict) -> bytes:
-    """The one serialization that is hashed: sorted keys, no spaces, UTF-8."""
-
-    def default(value):
-        if isinstance(value, Decimal):
-            return str(value)
-        raise TypeError(f"cannot serialize {type(value).__name__}")
-
-    return json.dumps(
-        document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default
-    ).encode("utf-8")
-
-
-def content_hash(document: dict) -> str:
-    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
 def document_of(publication: Publication) -> dict:
@@ -50,11 +33,14 @@ def document_of(publication: Publication) -> dict:
         "body": publication.body,
         "columns": publication.columns,
         "items": publication.items,
-        "published_at": publication.published_at.isoformat(),
-        "period_ends_at": publication.period_ends_at.isoformat()
-        if publication.period_ends_at
-        else None,
+        "published_at": _utc(publication.published_at),
+        "period_ends_at": _utc(publication.period_ends_at),
     }
+
+
+def _utc(moment) -> str | None:
+    """Times in UTC, so the same instant always serializes (and hashes) the same way."""
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 def enqueue_publication(

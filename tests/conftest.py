@@ -91,3 +91,6 @@ def site_url(django_db_setup, django_db_blocker) -> str:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+from tests.personas import cast  # noqa: E402,F401  (one staff member per role, for every app)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from backoffice.services import MAX_FAILURES
-from tests.backoffice.conftest import PASSWORD
+from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

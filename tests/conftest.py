@@ -23,9 +23,12 @@ DEMO_SEED = 1
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing():
-    """Tests create many staff users; a slow password hash would dominate the run."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+def _test_settings(tmp_path_factory):
+    """A fast password hash (tests create many staff users) and uploads in a temporary folder."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
+    ):
         yield
 
 

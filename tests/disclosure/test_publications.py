@@ -297,3 +297,32 @@ def test_pages_render_sanitized_markdown(client):
     html = client.get(reverse("page", args=["guide", "xss"])).content.decode()
     assert "<h2>步骤</h2>" in html and "<li>一</li>" in html
     assert "<script>alert(1)" not in html and "onerror" not in html and "javascript:" not in html
+
+
+def test_staff_keep_guides_with_attachments_shown_in_the_portal(client, cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(cast.users["district"])
+    response = client.post(
+        reverse("publishing-page-new"),
+        {
+            "page-section": "guide",
+            "page-title": "续租办理指南",
+            "page-slug": "renewal",
+            "page-body": "## 材料\n\n- 身份证",
+            "page-published": "on",
+            "page-ordering": 1,
+            "file-title": "续租申请表",
+            "file-file": SimpleUploadedFile("form.pdf", b"%PDF-1.4 test", "application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    listing = client.get("/guide/").content.decode()
+    assert "续租办理指南" in listing
+    page = client.get("/guide/renewal/").content.decode()
+    assert "<h2>材料</h2>" in page and "续租申请表" in page
+    link = page.split('href="/attachments/')[1].split('"')[0]
+    download = client.get(f"/attachments/{link}")
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 test"
+    client.force_login(cast.users["community"])
+    assert client.get(reverse("publishing-pages")).status_code == 403

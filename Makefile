@@ -6,6 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The demo city data-sharing platform (synthetic department records) for development.
+PLATFORM_PORT ?= 8765
 
 # Development defaults; production sets DJANGO_DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL.
 export DJANGO_DEBUG ?= true
@@ -76,12 +78,16 @@ else
 	$(PY) manage.py collectstatic --noinput -v 0
 endif
 	@echo "Anju is serving on http://$(HOST):$(PORT)/ (the publication worker runs beside it)"
-	@$(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(PY) manage.py run_worker & worker=$$!; \
+	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; fi; \
+	  trap 'kill $$worker $$platform 2>/dev/null' EXIT INT TERM; \
 	  $(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
 
 dev: demo
 	@$(PY) manage.py ensure_dev_superuser
-	@$(PY) manage.py run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(PY) manage.py run_worker & worker=$$!; \
+	  $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; \
+	  trap 'kill $$worker $$platform 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: venv

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import assets, publishing, views
+from backoffice import assets, publishing, review, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -43,5 +43,11 @@ urlpatterns = [
     path("publishing/pages/", publishing.pages, name="publishing-pages"),
     path("publishing/pages/new/", publishing.page_edit, name="publishing-page-new"),
     path("publishing/pages/<int:page_id>/", publishing.page_edit, name="publishing-page-edit"),
+    path("review/", review.queue, name="review-queue"),
+    path("review/counter/", review.counter, name="review-counter"),
+    path("review/<int:application_id>/", review.detail, name="review-detail"),
+    path("review/<int:application_id>/decide/", review.decide, name="review-decide"),
+    path("review/<int:application_id>/data-check/", review.data_check, name="review-data-check"),
+    path("review/publicity/<int:county_id>/", review.start_publicity, name="review-publicity"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

@@ -16,7 +16,7 @@ from geo.models import Building, Estate, Unit
 
 MODULES = [
     # (slug, name, what it will do, built?)
-    ("review", _("申请审核"), _("受理、初审、联审（大数据比对）、复审、公示与审批"), False),
+    ("review", _("申请审核"), _("受理、初审、联审（大数据比对）、复审、公示与审批"), True),
     ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), False),
     ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), False),
     ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), False),
@@ -82,13 +82,14 @@ def modules_context(request: HttpRequest) -> dict:
     """The navigation, for every back-office page."""
     if not request.path.startswith("/staff/"):
         return {}
+    built = {"assets": reverse("assets"), "review": reverse("review-queue")}
     return {
         "staff_modules": [
             {
                 "slug": k,
                 "name": n,
                 "built": b,
-                "url": reverse("assets") if k == "assets" else reverse("staff-module", args=[k]),
+                "url": built.get(k) or reverse("staff-module", args=[k]),
             }
             for k, n, _purpose, b in MODULES
         ],

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "archive",
     "backoffice",
     "disclosure",
+    "exchange",
+    "housing",
     "procrastinate.contrib.django",
 ]
 
@@ -163,6 +165,18 @@ ANJU_HOLIDAYS = env_list("ANJU_HOLIDAYS", [])
 # Publicity period of review notices, in working days (a national minimum; counties may set more).
 ANJU_REVIEW_PUBLICITY_DAYS = env_int("ANJU_REVIEW_PUBLICITY_DAYS", 7)
 
+
+# Department data: the city data-sharing platform (signed HTTP) or delivered files.
+ANJU_DATA_SOURCE = env_str("ANJU_DATA_SOURCE", "http")
+ANJU_DATA_PLATFORM_URL = env_str("ANJU_DATA_PLATFORM_URL", "http://127.0.0.1:8765")
+ANJU_DATA_PLATFORM_APP_ID = env_str("ANJU_DATA_PLATFORM_APP_ID", "anju-demo")
+ANJU_DATA_PLATFORM_SECRET = env_str(
+    "ANJU_DATA_PLATFORM_SECRET", "anju-demo-secret" if DEBUG else None
+)
+ANJU_DATA_PLATFORM_TIMEOUT = float(env_str("ANJU_DATA_PLATFORM_TIMEOUT", "3"))  # type: ignore[arg-type]
+ANJU_DATA_SNAPSHOT_DIR = env_str("ANJU_DATA_SNAPSHOT_DIR", str(BASE_DIR / "data" / "snapshots"))
+# SMS gateway for sign-in codes: the default keeps messages in the database (a dev inbox page).
+ANJU_SMS_BACKEND = env_str("ANJU_SMS_BACKEND", "housing.sms.DatabaseInbox")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

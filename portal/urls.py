@@ -28,6 +28,7 @@ urlpatterns = [
     path("tiles/<slug:layer>.json", layer_views.tilejson, name="tilejson"),
     path("ogc/", include(ogc.urlpatterns)),
     path("staff/", include("backoffice.urls")),
+    path("", include("housing.urls")),
     path("admin/", admin.site.urls),
     # Last: disclosure's section pages (/policy/, /guide/, /contact/) take single-word paths.
     path("", include("disclosure.urls")),

@@ -45,8 +45,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for(url: str, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urlopen(url, timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
-def site_url(django_db_setup, django_db_blocker) -> str:
+def data_platform() -> str:
+    """The demo data-sharing platform, a separate HTTP service, as `make run` starts it."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exchange.demo_platform", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    _wait_for(url + "/health", proc, "the demo data platform")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def platform_settings(settings, data_platform):
+    settings.ANJU_DATA_PLATFORM_URL = data_platform
+    settings.ANJU_DATA_SOURCE = "http"
+    return settings
+
+
+@pytest.fixture(scope="session")
+def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
     """The portal served by gunicorn (a real HTTP server) on the test database."""
     db = settings.DATABASES["default"]
     url = f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -57,6 +93,7 @@ def site_url(django_db_setup, django_db_blocker) -> str:
         "DATABASE_URL": url,
         "DJANGO_DEBUG": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "ANJU_DATA_PLATFORM_URL": data_platform,
     }
     proc = subprocess.Popen(
         [

@@ -55,12 +55,15 @@ class Command(BaseCommand):
         with tqdm(total=plan.unit_total, unit="套", desc="写入房屋", disable=not show) as bar:
             counts = write_plan(plan, progress=bar.update)
         from disclosure.demo import seed_demo_disclosure
+        from housing.demo import seed_demo_applications
 
         counts["publications"] = seed_demo_disclosure()
+        counts["applications"] = seed_demo_applications()
         self.stdout.write(
             self.style.SUCCESS(
                 "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
-                "{units} 套房屋，{pois} 个周边设施，{publications} 份公示公告。".format(**counts)
+                "{units} 套房屋，{pois} 个周边设施，{publications} 份公示公告，"
+                "{applications} 份申请。".format(**counts)
             )
         )
 

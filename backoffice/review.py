@@ -1,0 +1,209 @@
+"""申请审核: each staff member sees the applications at their step, in their jurisdiction."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from archive.services import record_access
+from backoffice.jurisdiction import profile_of
+from backoffice.views import staff_required
+from disclosure.models import Objection
+from exchange.models import Evidence
+from geo.models import Region
+from housing import services
+from housing.forms import ApplicationForm, DecisionForm, MemberFormSet
+from housing.models import DEFAULT_CHAIN, Application, CountyPolicy
+
+
+def application_scope(user) -> Q:
+    """Applications in the user's region subtree (operators review none)."""
+    if user.is_superuser:
+        return Q()
+    profile = profile_of(user)
+    if profile is None or profile.region is None:
+        return Q(pk__in=[])
+    region = profile.region
+    field = {
+        Region.Level.CITY: "county__parent",
+        Region.Level.DISTRICT: "county",
+        Region.Level.STREET: "street",
+        Region.Level.COMMUNITY: "community",
+    }[region.level]
+    return Q(**{field: region})
+
+
+def my_steps(user) -> set[str]:
+    """The chain steps the user's role acts on, across the county policies."""
+    profile = profile_of(user)
+    chains = list(CountyPolicy.objects.values_list("review_chain", flat=True)) or [DEFAULT_CHAIN]
+    return {
+        step["step"]
+        for chain in chains
+        for step in chain
+        if user.is_superuser or (profile is not None and step["role"] == profile.role)
+    }
+
+
+def _may_open(user, application: Application) -> bool:
+    """Departments supervise every case in their area; streets and communities see the cases
+    at their step or that they have handled."""
+    profile = profile_of(user)
+    if user.is_superuser or (profile and profile.role in ("city", "district")):
+        return True
+    return application.stage in my_steps(user) or application.steps.filter(actor=user).exists()
+
+
+def _visible(user):
+    return Application.objects.filter(application_scope(user)).exclude(stage="draft")
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """My work: applications waiting at my steps; overdue ones first."""
+    steps = my_steps(request.user)
+    waiting = (
+        _visible(request.user)
+        .filter(stage__in=steps, returned=False)
+        .select_related("county", "community")
+        .order_by("stage_deadline", "submitted_at")
+    )
+    show = request.GET.get("show")
+    listing = (
+        _visible(request.user).select_related("county", "community") if show == "all" else waiting
+    )
+    page = Paginator(listing, 30).get_page(request.GET.get("page"))
+    publicity = (
+        _visible(request.user)
+        .filter(stage="publicity", review_outbox__isnull=True)
+        .values_list("county__name", "county__pk")
+        .distinct()
+    )
+    return render(
+        request,
+        "staff/review/queue.html",
+        {"page": page, "show": show, "steps": steps, "publicity": list(publicity)},
+    )
+
+
+@staff_required
+def detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = get_object_or_404(
+        _visible(request.user).select_related("county", "street", "community"), pk=application_id
+    )
+    if not _may_open(request.user, application):
+        raise Http404
+    record_access(request, "application", application.pk)
+    mine = application.stage in my_steps(request.user) and not application.returned
+    publication = services.publication_of(application)
+    objections = (
+        Objection.objects.filter(
+            publication__series=publication.series, item_key=application.number
+        )
+        if publication
+        else []
+    )
+    return render(
+        request,
+        "staff/review/detail.html",
+        {
+            "application": application,
+            "mine": mine,
+            "form": DecisionForm(),
+            "check": application.checks.first(),
+            "evidence": Evidence.objects.filter(
+                subject_type="application", subject_id=application.pk
+            ).only("department", "source", "fetched_at", "payload_hash")[:16],
+            "steps": application.steps.select_related("actor"),
+            "policy": services.policy_for(application.county),
+            "publication": publication,
+            "objections": objections,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def decide(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = get_object_or_404(_visible(request.user), pk=application_id)
+    if application.stage not in my_steps(request.user):
+        raise PermissionDenied(_("该环节不由您的岗位办理。"))
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择审核结论。"))
+    else:
+        try:
+            services.decide(application.pk, actor=request.user, **form.cleaned_data)
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("审核结论已记录。"))
+    return redirect("review-detail", application_id=application.pk)
+
+
+@staff_required
+@require_POST
+def data_check(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = get_object_or_404(_visible(request.user), pk=application_id)
+    if application.stage not in my_steps(request.user):
+        raise PermissionDenied(_("该环节不由您的岗位办理。"))
+    try:
+        check = services.run_data_check(application.pk, actor=request.user)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("比对完成：全部符合。") if check.passed else _("比对完成：有不符合项，见下表。"),
+        )
+    return redirect("review-detail", application_id=application.pk)
+
+
+@staff_required
+@require_POST
+def start_publicity(request: HttpRequest, county_id: int) -> HttpResponse:
+    county = get_object_or_404(Region, pk=county_id, level=Region.Level.DISTRICT)
+    if not _visible(request.user).filter(county=county).exists() or "publicity" not in my_steps(
+        request.user
+    ):
+        raise PermissionDenied(_("只有本县（区）住房保障部门可以发起公示。"))
+    try:
+        count = services.start_publicity(county, actor=request.user)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已提交公示：%(n)s 户，发布后将出现在“公示公告”中。") % {"n": count}
+        )
+    return redirect("review-queue")
+
+
+class CounterForm(ApplicationForm):
+    phone = forms.RegexField(label=_("联系电话"), regex=r"^1[3-9]\d{9}$")
+
+    class Meta(ApplicationForm.Meta):
+        fields = ["phone", *ApplicationForm.Meta.fields]
+
+
+@staff_required
+def counter(request: HttpRequest) -> HttpResponse:
+    """Paper applications entered at the counter, submitted at once."""
+    form = CounterForm(request.POST or None, instance=Application(channel="counter"))
+    members = MemberFormSet(request.POST or None, prefix="m")
+    if request.method == "POST" and form.is_valid() and members.is_valid():
+        rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
+        try:
+            application = services.save_application(
+                form.save(commit=False), rows, submit=True, actor=request.user
+            )
+        except services.NotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已录入并提交：%(n)s") % {"n": application.number})
+            return redirect("review-detail", application_id=application.pk)
+    return render(request, "staff/review/counter.html", {"form": form, "members": members})

@@ -1,0 +1,153 @@
+"""Department data sources behind one interface: the city platform over signed HTTP, or files
+a department delivered. Callers get an Answer per department or a clear SourceUnavailable.
+"""
+
+import csv
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from exchange.signing import sign
+from exchange.synthetic import DEPARTMENTS
+
+
+class SourceUnavailable(Exception):
+    """A department could not be reached in time; the message says which, in Chinese."""
+
+
+@dataclass
+class Answer:
+    department: str
+    source: str
+    fetched_at: datetime
+    payload: dict
+
+    @property
+    def payload_hash(self) -> str:
+        data = json.dumps(self.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(data.encode()).hexdigest()
+
+
+class DataSource(Protocol):
+    name: str
+
+    def fetch(self, department: str, id_number: str) -> Answer: ...
+
+
+class HttpJsonSource:
+    """The city data-sharing platform: one signed GET per department, with timeouts and retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str,
+        secret: str,
+        timeout: float = 3.0,
+        retries: int = 2,
+        backoff: float = 0.3,
+    ):
+        self.base_url, self.app_id, self.secret = base_url.rstrip("/"), app_id, secret
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.name = f"数据共享平台 {self.base_url}"
+
+    def fetch(self, department: str, id_number: str) -> Answer:
+        path = f"/api/{department}/{id_number}"
+        label = DEPARTMENTS.get(department, department)
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            headers = {"X-App-Id": self.app_id, **sign(self.secret, "GET", path)}
+            request = urllib.request.Request(self.base_url + path, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    body = json.loads(response.read().decode("utf-8"))
+                return Answer(department, self.name, timezone.now(), body["data"])
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:  # our request is wrong: retrying will not help
+                    raise SourceUnavailable(
+                        f"{label}：数据平台拒绝了查询（HTTP {exc.code}）"
+                    ) from exc
+                last_error = f"HTTP {exc.code}"
+            except (urllib.error.URLError, TimeoutError, OSError) as exc:
+                last_error = "超时" if "timed out" in str(exc) else "无法连接"
+            if attempt < self.retries:
+                time.sleep(self.backoff * (attempt + 1))
+        raise SourceUnavailable(f"{label}：数据共享平台暂时无法访问（{last_error}），请稍后重试")
+
+
+class FileSnapshotSource:
+    """Files a department delivered (CSV, one per department, keyed by 身份证号 / id_number)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.name = f"部门数据文件 {self.directory}"
+
+    def fetch(self, department: str, id_number: str) -> Answer:
+        path = self.directory / f"{department}.csv"
+        if not path.exists():
+            raise SourceUnavailable(
+                f"{DEPARTMENTS.get(department, department)}：没有该部门的数据文件"
+            )
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if (row.get("id_number") or row.get("身份证号")) == id_number:
+                    data = {
+                        k: _value(v) for k, v in row.items() if k not in ("id_number", "身份证号")
+                    }
+                    stamp = datetime.fromtimestamp(
+                        path.stat().st_mtime, tz=timezone.get_current_timezone()
+                    )
+                    return Answer(department, f"{self.name}/{path.name}", stamp, data)
+        return Answer(department, f"{self.name}/{path.name}", timezone.now(), {})
+
+
+def _value(raw: str):
+    """Cells holding JSON (lists, numbers, booleans) are read as such; the rest as text."""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, TypeError):
+        return raw
+
+
+def default_source() -> DataSource:
+    if settings.ANJU_DATA_SOURCE == "files":
+        return FileSnapshotSource(Path(settings.ANJU_DATA_SNAPSHOT_DIR))
+    return HttpJsonSource(
+        settings.ANJU_DATA_PLATFORM_URL,
+        settings.ANJU_DATA_PLATFORM_APP_ID,
+        settings.ANJU_DATA_PLATFORM_SECRET,
+        timeout=settings.ANJU_DATA_PLATFORM_TIMEOUT,
+    )
+
+
+def query_all(id_number: str, source: DataSource | None = None) -> dict[str, Answer]:
+    """Every department, or SourceUnavailable naming the ones that failed (nothing partial)."""
+    source = source or default_source()
+    answers, failures = {}, []
+    for department in DEPARTMENTS:
+        try:
+            answers[department] = source.fetch(department, id_number)
+        except SourceUnavailable as exc:
+            failures.append(str(exc))
+    if failures:
+        raise SourceUnavailable("；".join(failures))
+    return answers
+
+
+class SyntheticSource:
+    """The demo platform's records without HTTP: for loading the demo city offline."""
+
+    name = "演示数据（程序生成）"
+
+    def fetch(self, department: str, id_number: str) -> Answer:
+        from exchange.synthetic import record
+
+        return Answer(department, self.name, timezone.now(), record(department, id_number))

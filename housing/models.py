@@ -1,0 +1,266 @@
+"""Applications for public rental housing and their review, with the county rules as data."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from geo.models import Region
+
+DEFAULT_CHAIN = [
+    {"step": "accept", "label": "受理", "role": "community", "days": 2},
+    {"step": "first_review", "label": "初审", "role": "street", "days": 5},
+    {"step": "data_check", "label": "联审（大数据比对）", "role": "district", "days": 3},
+    {"step": "second_review", "label": "复审", "role": "district", "days": 5},
+    {"step": "publicity", "label": "公示", "role": "district", "days": 0},
+]
+
+
+def default_chain() -> list[dict]:
+    return [dict(step) for step in DEFAULT_CHAIN]
+
+
+class CountyPolicy(models.Model):
+    """What a county decides for itself: its review chain and publicity period."""
+
+    county = models.OneToOneField(
+        Region, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="housing_policy"
+    )
+    publicity_working_days = models.PositiveSmallIntegerField(_("公示期（工作日）"), default=7)
+    review_chain = models.JSONField(_("审核流程"), default=default_chain)
+
+    class Meta:
+        verbose_name = _("区县保障政策")
+        verbose_name_plural = _("区县保障政策")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publicity_working_days__gte=7), name="publicity_at_least_7_days"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.county)
+
+    def step(self, key: str) -> dict | None:
+        return next((s for s in self.review_chain if s["step"] == key), None)
+
+    def next_step(self, key: str) -> str | None:
+        keys = [s["step"] for s in self.review_chain]
+        index = keys.index(key)
+        return keys[index + 1] if index + 1 < len(keys) else None
+
+
+class EligibilityRule(models.Model):
+    """One criterion of a county's eligibility rules, applied to values found in the data."""
+
+    class Criterion(models.TextChoices):
+        INCOME_PER_HEAD = "income_per_head", _("家庭人均月收入")
+        AREA_PER_HEAD = "area_per_head", _("人均自有住房面积")
+        PROPERTY_COUNT = "property_count", _("自有住房套数")
+        VEHICLE_VALUE = "vehicle_value", _("机动车价值合计")
+        BUSINESS_COUNT = "business_count", _("登记企业数")
+        RESIDENCE_YEARS = "residence_years", _("本地户籍年限")
+
+    class Operator(models.TextChoices):
+        AT_MOST = "lte", _("不超过")
+        AT_LEAST = "gte", _("不少于")
+
+    county = models.ForeignKey(Region, verbose_name=_("区县"), on_delete=models.PROTECT)
+    criterion = models.CharField(_("条件"), max_length=20, choices=Criterion.choices)
+    operator = models.CharField(_("比较"), max_length=3, choices=Operator.choices)
+    threshold = models.DecimalField(_("标准"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("单位"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("准入条件")
+        verbose_name_plural = _("准入条件")
+        ordering = ["county", "criterion"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "criterion"], name="rule_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        rule = f"{self.get_criterion_display()} {self.get_operator_display()} {self.threshold}"
+        return f"{self.county} {rule}{self.unit}"
+
+
+class Applicant(models.Model):
+    """A resident who signs in with a phone number and a one-time code."""
+
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申请人账户")
+        verbose_name_plural = _("申请人账户")
+
+    def __str__(self) -> str:
+        return self.phone[:3] + "****" + self.phone[-4:]
+
+
+class OneTimeCode(models.Model):
+    phone = models.CharField(max_length=11)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"], name="otp_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"code for {self.phone[:3]}****"
+
+
+class SmsMessage(models.Model):
+    """Messages the default SMS backend 'sent': the development inbox."""
+
+    phone = models.CharField(max_length=11)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.text}"
+
+
+class Application(models.Model):
+    class Stage(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ACCEPT = "accept", _("待受理")
+        FIRST_REVIEW = "first_review", _("初审")
+        DATA_CHECK = "data_check", _("联审（大数据比对）")
+        SECOND_REVIEW = "second_review", _("复审")
+        PUBLICITY = "publicity", _("公示")
+        APPROVED = "approved", _("审批通过")
+        REJECTED = "rejected", _("未通过")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上申请")
+        COUNTER = "counter", _("窗口申请")
+
+    class Priority(models.TextChoices):
+        DIBAO = "dibao", _("低保/特困家庭")
+        DISABILITY = "disability", _("残疾人家庭")
+        ELDERLY = "elderly", _("老年人家庭")
+        SPECIAL_JOB = "special_job", _("环卫、公交等特殊行业职工")
+
+    number = models.CharField(_("申请编号"), max_length=20, unique=True)
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default="online")
+    name = models.CharField(_("申请人姓名"), max_length=50)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    phone = models.CharField(_("联系电话"), max_length=11)
+    county = models.ForeignKey(
+        Region, verbose_name=_("申请区县"), on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey(
+        Region, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
+    )
+    housing_situation = models.CharField(_("现住房情况"), max_length=100, blank=True)
+    current_area = models.DecimalField(
+        _("现住房面积（㎡）"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    employer = models.CharField(_("工作单位"), max_length=100, blank=True)
+    monthly_income = models.DecimalField(
+        _("家庭月收入（元）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    priorities = models.JSONField(_("优先条件"), default=list, blank=True)
+    consent = models.BooleanField(_("同意查询部门数据"), default=False)
+    prefilled = models.JSONField(_("部门数据预填"), default=dict, blank=True)
+    stage = models.CharField(_("办理环节"), max_length=15, choices=Stage.choices, default="draft")
+    returned = models.BooleanField(_("退回补正"), default=False)
+    stage_deadline = models.DateTimeField(_("本环节时限"), null=True, blank=True)
+    rejection_reasons = models.TextField(_("未通过原因"), blank=True)
+    review_outbox = models.ForeignKey(
+        "disclosure.Outbox", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("保障申请")
+        verbose_name_plural = _("保障申请")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["stage", "county"], name="application_queue_idx"),
+            models.Index(fields=["id_number"], name="application_person_idx"),
+        ]
+        constraints = [
+            # One case at a time per person: a new one only after the last was refused.
+            models.UniqueConstraint(
+                fields=["id_number"], condition=~Q(stage="rejected"), name="one_open_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Member(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("与申请人关系"), max_length=20)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewStep(models.Model):
+    """One decision on the review chain: who, at which step, what, and why."""
+
+    class Decision(models.TextChoices):
+        SUBMIT = "submit", _("提交")
+        PASS = "pass", _("通过")
+        RETURN = "return", _("退回补正")
+        REJECT = "reject", _("不予通过")
+        APPROVE = "approve", _("公示无异议，审批通过")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(_("环节"), max_length=15)
+    decision = models.CharField(_("结论"), max_length=8, choices=Decision.choices)
+    opinion = models.TextField(_("意见"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.step} {self.decision}"
+
+
+class DataCheck(models.Model):
+    """联审: every source queried, every rule applied, the table staff decide on."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="checks")
+    performed_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    results = models.JSONField(default=list)
+    passed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-performed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {'通过' if self.passed else '未通过'}"

@@ -1,0 +1,415 @@
+"""The application's life: sign-in codes, drafts, submission, the review chain, the data check,
+publicity and approval. Every change is one transaction with its archive event."""
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from archive.services import record_event
+from disclosure.calendar import add_working_days
+from disclosure.models import Kind, Objection, Publication
+from disclosure.services import enqueue_publication
+from exchange.idcard import validate_id_number
+from exchange.models import Evidence
+from exchange.sources import DataSource, SourceUnavailable, query_all
+from housing import rules
+from housing.models import (
+    Applicant,
+    Application,
+    CountyPolicy,
+    DataCheck,
+    EligibilityRule,
+    Member,
+    OneTimeCode,
+    ReviewStep,
+)
+from housing.sms import send_sms
+
+CODE_MINUTES = 10
+CODE_TRIES = 5
+SEND_GAP_SECONDS = 60
+SENDS_PER_HOUR = 5
+SENDS_PER_IP_HOUR = 20
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class NotAllowed(Exception):
+    """The action cannot be done now; the message says why, in Chinese."""
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def _hash(phone: str, code: str) -> str:
+    return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+
+
+def send_code(phone: str, *, ip: str | None) -> None:
+    """A six-digit code by SMS, at most one a minute and five an hour per phone."""
+    phone = phone.strip()
+    if not MOBILE.match(phone):
+        raise NotAllowed("请输入 11 位手机号码。")
+    now = timezone.now()
+    recent = OneTimeCode.objects.filter(phone=phone, created_at__gte=now - timedelta(hours=1))
+    if recent.filter(created_at__gte=now - timedelta(seconds=SEND_GAP_SECONDS)).exists():
+        raise NotAllowed("验证码已发送，请一分钟后再试。")
+    if recent.count() >= SENDS_PER_HOUR:
+        raise NotAllowed("发送次数过多，请一小时后再试。")
+    if (
+        ip
+        and OneTimeCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
+        >= SENDS_PER_IP_HOUR
+    ):
+        raise NotAllowed("发送次数过多，请稍后再试。")
+    code = f"{secrets.randbelow(10**6):06d}"
+    OneTimeCode.objects.create(
+        phone=phone,
+        code_hash=_hash(phone, code),
+        expires_at=now + timedelta(minutes=CODE_MINUTES),
+        ip=ip,
+    )
+    send_sms(phone, f"【安居】您的登录验证码是 {code}，{CODE_MINUTES} 分钟内有效。请勿告诉他人。")
+
+
+@transaction.atomic
+def verify_code(phone: str, code: str) -> Applicant:
+    """The applicant for a correct, fresh, unused code; five wrong tries spoil a code."""
+    otp = (
+        OneTimeCode.objects.select_for_update()
+        .filter(phone=phone.strip(), used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None or otp.attempts >= CODE_TRIES:
+        raise NotAllowed("验证码已失效，请重新获取。")
+    if otp.code_hash != _hash(otp.phone, code.strip()):
+        otp.attempts += 1
+        otp.save(update_fields=["attempts"])
+        left = CODE_TRIES - otp.attempts
+        raise NotAllowed(
+            f"验证码不正确，还可尝试 {left} 次。" if left else "验证码已失效，请重新获取。"
+        )
+    otp.used_at = timezone.now()
+    otp.save(update_fields=["used_at"])
+    applicant, _ = Applicant.objects.get_or_create(phone=otp.phone)
+    return applicant
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def _number() -> str:
+    year = timezone.localdate().year
+    last = (
+        Application.objects.filter(number__startswith=f"SQ{year}-")
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return f"SQ{year}-{int(last.split('-')[1]) + 1 if last else 1:06d}"
+
+
+def prefill(id_number: str, name: str, source: DataSource | None = None) -> dict:
+    """零证明: household members and registered property, from 公安 and 不动产, for the form."""
+    if error := validate_id_number(id_number):
+        raise NotAllowed(error)
+    police = (source or _source()).fetch("police", id_number)
+    if police.payload.get("name") and police.payload["name"] != name.strip():
+        raise NotAllowed("姓名与身份证号不一致，请核对。")
+    property_ = (source or _source()).fetch("property", id_number)
+    return {
+        "members": police.payload.get("members", []),
+        "hukou_county": police.payload.get("hukou_county"),
+        "properties": property_.payload.get("properties", []),
+        "vehicles": police.payload.get("vehicles", []),
+        "fetched_at": police.fetched_at.isoformat(),
+    }
+
+
+def _source():
+    from exchange.sources import default_source
+
+    return default_source()
+
+
+@transaction.atomic
+def save_application(
+    application: Application, members: list[dict], *, submit: bool, actor=None
+) -> Application:
+    """Save a draft (or a correction), and on submit put it at the first step of the chain."""
+    if error := validate_id_number(application.id_number):
+        raise NotAllowed(error)
+    if application.stage not in (Application.Stage.DRAFT,) and not application.returned:
+        raise NotAllowed("申请已提交，不能修改。")
+    if submit and not application.consent:
+        raise NotAllowed("提交前须同意向有关部门查询家庭信息。")
+    if not application.number:
+        application.number = _number()
+    application.save()
+    application.members.all().delete()
+    Member.objects.bulk_create(
+        Member(
+            application=application,
+            name=m["name"],
+            relation=m.get("relation", ""),
+            id_number=m.get("id_number", ""),
+        )
+        for m in members
+        if m.get("name")
+    )
+    if submit:
+        policy = policy_for(application.county)
+        if application.returned:
+            step = application.stage
+            application.returned = False
+            summary = f"补正后重新提交（{application.get_stage_display()}）"
+        else:
+            step = policy.review_chain[0]["step"]
+            application.submitted_at = timezone.now()
+            summary = "提交申请"
+        _enter(application, step, policy)
+        ReviewStep.objects.create(
+            application=application, step=step, decision="submit", actor=actor
+        )
+        record_event(
+            "application.submitted",
+            f"{application.number} {summary}",
+            actor=actor,
+            household_id=application.pk,
+        )
+    return application
+
+
+def policy_for(county) -> CountyPolicy:
+    policy, _ = CountyPolicy.objects.get_or_create(county=county)
+    return policy
+
+
+def _enter(application: Application, step: str, policy: CountyPolicy) -> None:
+    days = (policy.step(step) or {}).get("days") or 0
+    application.stage = step
+    application.stage_deadline = add_working_days(timezone.now(), days) if days else None
+    application.save()
+
+
+# --- the review chain ------------------------------------------------------------------------
+
+
+def role_for_step(application: Application) -> str | None:
+    step = policy_for(application.county).step(application.stage)
+    return step["role"] if step else None
+
+
+@transaction.atomic
+def decide(application_id: int, *, decision: str, opinion: str, actor) -> Application:
+    """Pass, return for correction, or reject at the current step (compare-and-set on the row)."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    policy = policy_for(application.county)
+    step = application.stage
+    if policy.step(step) is None or step == "publicity" or application.returned:
+        raise NotAllowed("该申请当前不在可审核的环节。")
+    if decision in ("return", "reject") and not opinion.strip():
+        raise NotAllowed("退回或不予通过须写明理由。")
+    if step == "data_check" and decision == "pass":
+        check = application.checks.first()
+        if check is None:
+            raise NotAllowed("请先进行大数据比对。")
+        if not check.passed:
+            raise NotAllowed("比对结果有不符合项，不能通过；可退回补正或不予通过。")
+    ReviewStep.objects.create(
+        application=application,
+        step=step,
+        decision=decision,
+        opinion=opinion.strip(),
+        actor=actor,
+        deadline=application.stage_deadline,
+    )
+    if decision == "pass":
+        _enter(application, policy.next_step(step), policy)
+    elif decision == "return":
+        application.returned = True
+        application.save()
+    elif decision == "reject":
+        application.stage = Application.Stage.REJECTED
+        application.rejection_reasons = opinion.strip()
+        application.decided_at = timezone.now()
+        application.save()
+    else:
+        raise NotAllowed("未知的审核结论。")
+    record_event(
+        f"application.{decision}",
+        f"{application.number} {policy.step(step)['label']}："
+        f"{dict(ReviewStep.Decision.choices)[decision]}",
+        actor=actor,
+        household_id=application.pk,
+        reason=opinion.strip(),
+    )
+    return application
+
+
+@transaction.atomic
+def run_data_check(application_id: int, *, actor, source: DataSource | None = None) -> DataCheck:
+    """联审: query every department, keep every answer as evidence, apply the county's rules.
+
+    If a department cannot be reached nothing is recorded and the message says which: the
+    check is simply run again later.
+    """
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.stage != "data_check":
+        raise NotAllowed("该申请不在联审环节。")
+    try:
+        answers = query_all(application.id_number, source)
+    except SourceUnavailable as exc:
+        raise NotAllowed(f"数据查询未完成：{exc}") from exc
+    Evidence.objects.bulk_create(
+        Evidence(
+            subject_type="application",
+            subject_id=application.pk,
+            department=a.department,
+            source=a.source,
+            fetched_at=a.fetched_at,
+            payload=a.payload,
+            payload_hash=a.payload_hash,
+        )
+        for a in answers.values()
+    )
+    members = max(application.members.count(), 1)
+    facts = rules.facts_from_answers(answers, members)
+    county_rules = list(EligibilityRule.objects.filter(county=application.county))
+    findings = rules.apply_rules(county_rules, facts, {d: a.source for d, a in answers.items()})
+    check = DataCheck.objects.create(
+        application=application,
+        actor=actor,
+        results=[f.as_dict() for f in findings],
+        passed=all(f.passed for f in findings),
+    )
+    record_event(
+        "application.data_check",
+        f"{application.number} 大数据比对：{'全部符合' if check.passed else '有不符合项'}",
+        actor=actor,
+        household_id=application.pk,
+        after={"passed": check.passed, "evidence": [a.payload_hash for a in answers.values()]},
+    )
+    return check
+
+
+REVIEW_COLUMNS = [
+    {"key": "number", "label": "申请编号", "kind": "text"},
+    {"key": "name", "label": "申请人", "kind": "name"},
+    {"key": "id_number", "label": "身份证号", "kind": "id_number"},
+    {"key": "members", "label": "家庭人口", "kind": "number"},
+    {"key": "community", "label": "社区", "kind": "region"},
+    {"key": "priority", "label": "优先类别", "kind": "text"},
+]
+
+
+@transaction.atomic
+def start_publicity(county, *, actor) -> int:
+    """Publish every application of the county waiting at 公示 as one masked review notice."""
+    waiting = list(
+        Application.objects.select_for_update()
+        .filter(county=county, stage="publicity", review_outbox__isnull=True)
+        .select_related("community")
+        .order_by("number")
+    )
+    if not waiting:
+        raise NotAllowed("没有待公示的申请。")
+    policy = policy_for(county)
+    labels = dict(Application.Priority.choices)
+    rows = [
+        {
+            "_key": a.number,
+            "number": a.number,
+            "name": a.name,
+            "id_number": a.id_number,
+            "members": a.members.count() or 1,
+            "community": a.community.name,
+            "priority": "、".join(str(labels[p]) for p in a.priorities if p in labels) or "—",
+        }
+        for a in waiting
+    ]
+    outbox = enqueue_publication(
+        kind=Kind.REVIEW_NOTICE,
+        region=county,
+        title=f"{county.name}公共租赁住房保障对象审核公示"
+        f"（{timezone.localdate():%Y年%m月%d日}，{len(rows)} 户）",
+        body=f"以下家庭经受理、初审、部门数据比对和复审，符合{county.name}公共租赁住房保障条件，现予公示。"
+        f"公示期 {policy.publicity_working_days} 个工作日。对公示对象有异议的，可在公示期内提出。",
+        columns=REVIEW_COLUMNS,
+        rows=rows,
+        period_working_days=policy.publicity_working_days,
+        actor=actor,
+    )
+    for a in waiting:
+        a.review_outbox = outbox
+        a.save(update_fields=["review_outbox", "updated_at"])
+        record_event(
+            "application.publicity", f"{a.number} 进入公示", actor=actor, household_id=a.pk
+        )
+    return len(waiting)
+
+
+def publication_of(application: Application) -> Publication | None:
+    if application.review_outbox_id is None:
+        return None
+    return Publication.objects.filter(outbox_id=application.review_outbox_id).first()
+
+
+def finish_publicity(now=None) -> dict[str, int]:
+    """After the period: approve, or send back to 复审 when an objection was sustained."""
+    now = now or timezone.now()
+    done = {"approved": 0, "returned": 0}
+    for application in Application.objects.filter(stage="publicity", review_outbox__isnull=False):
+        publication = publication_of(application)
+        if (
+            publication is None
+            or publication.period_ends_at is None
+            or publication.period_ends_at > now
+        ):
+            continue
+        with transaction.atomic():
+            locked = Application.objects.select_for_update().get(pk=application.pk)
+            if locked.stage != "publicity":
+                continue
+            sustained = Objection.objects.filter(
+                publication__series=publication.series, item_key=locked.number, status="sustained"
+            ).exists()
+            open_ = Objection.objects.filter(
+                publication__series=publication.series, item_key=locked.number, status="open"
+            ).exists()
+            if open_:
+                continue  # the reviewer must decide the objection first
+            if sustained:
+                ReviewStep.objects.create(
+                    application=locked,
+                    step="publicity",
+                    decision="return",
+                    opinion="公示期内异议成立，退回复审",
+                )
+                locked.stage = "second_review"
+                locked.review_outbox = None
+                locked.save()
+                done["returned"] += 1
+                record_event(
+                    "application.objection_sustained",
+                    f"{locked.number} 公示异议成立，退回复审",
+                    actor=None,
+                    household_id=locked.pk,
+                )
+            else:
+                ReviewStep.objects.create(application=locked, step="publicity", decision="approve")
+                locked.stage = Application.Stage.APPROVED
+                locked.decided_at = now
+                locked.save()
+                done["approved"] += 1
+                record_event(
+                    "application.approved",
+                    f"{locked.number} 公示期满无异议，审批通过",
+                    actor=None,
+                    household_id=locked.pk,
+                )
+    return done

@@ -1,0 +1,224 @@
+"""Resident pages: sign in with a code, apply (zero proof), follow the case; public status
+lookup and self-check; the development SMS inbox."""
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from backoffice.models import LoginAttempt
+from exchange.sources import SourceUnavailable
+from housing import services
+from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
+from housing.models import Applicant, Application, EligibilityRule, SmsMessage
+from housing.rules import apply_rules
+
+SESSION_KEY = "applicant_id"
+LOOKUPS_PER_HOUR = 10
+
+
+def applicant_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        applicant = Applicant.objects.filter(pk=request.session.get(SESSION_KEY)).first()
+        if applicant is None:
+            return redirect("apply-login")
+        request.applicant = applicant
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def login(request: HttpRequest) -> HttpResponse:
+    """Step 1: a phone number; step 2: the code sent to it."""
+    phone_form = PhoneForm(request.POST or None)
+    code_form = CodeForm(initial={"phone": request.POST.get("phone", "")})
+    if request.method == "POST" and phone_form.is_valid():
+        try:
+            services.send_code(phone_form.cleaned_data["phone"], ip=_ip(request))
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("验证码已发送，请查看短信。"))
+        return render(request, "housing/login.html", {"code_form": code_form, "sent": True})
+    return render(request, "housing/login.html", {"phone_form": phone_form})
+
+
+@require_POST
+def verify(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            applicant = services.verify_code(form.cleaned_data["phone"], form.cleaned_data["code"])
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = applicant.pk
+            return redirect("my-cases")
+    return render(request, "housing/login.html", {"code_form": form, "sent": True})
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    return redirect("home")
+
+
+def _editable(applicant: Applicant) -> Application | None:
+    return (
+        applicant.applications.filter(stage="draft").first()
+        or applicant.applications.filter(returned=True).first()
+    )
+
+
+@applicant_required
+def apply(request: HttpRequest) -> HttpResponse:
+    """One phone-first page: identify, let the departments fill in the rest, check, submit."""
+    applicant = request.applicant
+    open_case = applicant.applications.exclude(stage__in=["draft", "rejected"]).filter(
+        returned=False
+    )
+    if open_case.exists():
+        messages.info(request, _("您已有正在办理的申请。"))
+        return redirect("my-cases")
+    application = _editable(applicant) or Application(applicant=applicant, phone=applicant.phone)
+    initial_members = (
+        [
+            {"name": m.name, "relation": m.relation, "id_number": m.id_number}
+            for m in application.members.all()
+        ]
+        if application.pk
+        else []
+    )
+    form = ApplicationForm(request.POST or None, instance=application)
+    members = MemberFormSet(request.POST or None, initial=initial_members, prefix="m")
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "prefill":
+        form, members = _prefill(request, application)
+    elif request.method == "POST" and form.is_valid() and members.is_valid():
+        rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
+        draft = form.save(commit=False)
+        draft.prefilled = request.session.get("prefill") or draft.prefilled
+        try:
+            services.save_application(draft, rows, submit=action == "submit")
+        except services.NotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            if action == "submit":
+                messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
+                return redirect("my-cases")
+            messages.success(request, _("草稿已保存。"))
+            return redirect("apply")
+    return render(
+        request,
+        "housing/apply.html",
+        {"form": form, "members": members, "application": application},
+    )
+
+
+def _prefill(request, application):
+    """Ask 公安 and 不动产 for the household; the form comes back filled in, not yet saved."""
+    form = ApplicationForm(initial=request.POST.dict(), instance=application)
+    name, number = request.POST.get("name", ""), request.POST.get("id_number", "").strip().upper()
+    try:
+        data = services.prefill(number, name)
+    except (services.NotAllowed, SourceUnavailable) as exc:
+        messages.error(request, _("未能自动填写：%(e)s 您也可以手动填写。") % {"e": exc})
+        return form, MemberFormSet(prefix="m")
+    request.session["prefill"] = data
+    rows = [
+        {"name": m["name"], "relation": m["relation"], "id_number": m.get("id_number", "")}
+        for m in data["members"]
+    ]
+    owned = len(data["properties"])
+    messages.success(
+        request,
+        _("已从公安户籍读取家庭成员 %(n)s 人；不动产登记：%(p)s。")
+        % {"n": len(rows), "p": _("无自有住房") if not owned else _("有 %(k)s 处") % {"k": owned}},
+    )
+    return form, MemberFormSet(initial=rows, prefix="m")
+
+
+@applicant_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    applications = request.applicant.applications.prefetch_related("steps").select_related("county")
+    return render(request, "housing/my_cases.html", {"applications": applications})
+
+
+def status_lookup(request: HttpRequest) -> HttpResponse:
+    """Public: application number + the last six ID digits; a wrong pair tells nothing."""
+    application, error = None, None
+    number = request.GET.get("number", "").strip().upper()
+    tail = request.GET.get("id6", "").strip().upper()
+    if number or tail:
+        ip = _ip(request)
+        key = f"status:{ip}"
+        recent = LoginAttempt.objects.filter(
+            username=key, at__gte=timezone.now() - timedelta(hours=1)
+        )
+        if recent.count() >= LOOKUPS_PER_HOUR:
+            error = _("查询过于频繁，请一小时后再试。")
+        else:
+            LoginAttempt.objects.create(username=key, ip=ip, success=False)
+            found = Application.objects.filter(number=number).exclude(stage="draft").first()
+            if found and len(tail) == 6 and found.id_number.endswith(tail):
+                application = found
+            else:
+                error = _("没有查到与申请编号和身份证号后六位相符的申请。")
+    return render(
+        request,
+        "housing/status.html",
+        {"application": application, "error": error, "number": number},
+    )
+
+
+def self_check(request: HttpRequest) -> HttpResponse:
+    """The county's rules applied to what a visitor types; nothing is stored."""
+    form = SelfCheckForm(request.GET or None)
+    findings = None
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        members = Decimal(d["members"])
+        facts = {
+            "income_per_head": (d["monthly_income"] / members).quantize(Decimal("0.01")),
+            "area_per_head": (d["property_area"] / members).quantize(Decimal("0.01")),
+            "property_count": Decimal(d["property_count"]),
+            "vehicle_value": d["vehicle_value"],
+            "business_count": Decimal(d["business_count"]),
+            "residence_years": Decimal(d["residence_years"]),
+        }
+        findings = apply_rules(
+            list(EligibilityRule.objects.filter(county=d["county"])),
+            facts,
+            {k: _("您填写的信息") for k in ("tax", "property", "police", "market")},
+        )
+    return render(
+        request,
+        "housing/self_check.html",
+        {
+            "form": form,
+            "findings": findings,
+            "eligible": findings and all(f.passed for f in findings),
+        },
+    )
+
+
+def sms_inbox(request: HttpRequest) -> HttpResponse:
+    """Development only: the messages the default SMS backend 'sent'."""
+    if not settings.DEBUG or settings.ANJU_SMS_BACKEND != "housing.sms.DatabaseInbox":
+        raise Http404
+    return render(
+        request, "housing/sms_inbox.html", {"messages_sent": SmsMessage.objects.all()[:50]}
+    )

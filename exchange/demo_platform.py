@@ -77,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     app = Platform(args.app_id, args.secret, args.delay)
     with make_server(args.host, args.port, app, ThreadingServer, QuietHandler) as server:
-        print(f"demo data platform on http://{args.host}:{args.port}", flush=True)
+        print(f"demo data platform on http://{args.host}:{server.server_port}", flush=True)
         server.serve_forever()
 
 

@@ -75,28 +75,33 @@ def send_code(phone: str, *, ip: str | None) -> None:
     send_sms(phone, f"【安居】您的登录验证码是 {code}，{CODE_MINUTES} 分钟内有效。请勿告诉他人。")
 
 
-@transaction.atomic
 def verify_code(phone: str, code: str) -> Applicant:
-    """The applicant for a correct, fresh, unused code; five wrong tries spoil a code."""
-    otp = (
-        OneTimeCode.objects.select_for_update()
-        .filter(phone=phone.strip(), used_at__isnull=True, expires_at__gt=timezone.now())
-        .order_by("-created_at")
-        .first()
-    )
-    if otp is None or otp.attempts >= CODE_TRIES:
-        raise NotAllowed("验证码已失效，请重新获取。")
-    if otp.code_hash != _hash(otp.phone, code.strip()):
-        otp.attempts += 1
-        otp.save(update_fields=["attempts"])
-        left = CODE_TRIES - otp.attempts
-        raise NotAllowed(
-            f"验证码不正确，还可尝试 {left} 次。" if left else "验证码已失效，请重新获取。"
+    """The applicant for a correct, fresh, unused code; five wrong tries spoil a code.
+
+    A wrong try is committed before the error is raised, so it counts even though it fails.
+    """
+    with transaction.atomic():
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(phone=phone.strip(), used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-created_at")
+            .first()
         )
-    otp.used_at = timezone.now()
-    otp.save(update_fields=["used_at"])
-    applicant, _ = Applicant.objects.get_or_create(phone=otp.phone)
-    return applicant
+        if otp is None or otp.attempts >= CODE_TRIES:
+            problem = "验证码已失效，请重新获取。"
+        elif otp.code_hash != _hash(otp.phone, code.strip()):
+            otp.attempts += 1
+            otp.save(update_fields=["attempts"])
+            left = CODE_TRIES - otp.attempts
+            problem = (
+                f"验证码不正确，还可尝试 {left} 次。" if left else "验证码已失效，请重新获取。"
+            )
+        else:
+            otp.used_at = timezone.now()
+            otp.save(update_fields=["used_at"])
+            applicant, _ = Applicant.objects.get_or_create(phone=otp.phone)
+            return applicant
+    raise NotAllowed(problem)
 
 
 # --- applying --------------------------------------------------------------------------------

@@ -33,10 +33,24 @@ def _test_settings(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The demo city (default size) in the test database, shared by every test."""
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """A test database holding the demo city, shared by every test.
+
+    Always created, even when only tests that talk to the database from other processes
+    (browsers, workers) are selected: they must never reach the development database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_")
         call_command("load_demo", seed=DEMO_SEED, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(config, verbosity=0)
+        except Exception as exc:  # a lingering server connection must not fail the run
+            request.node.warn(pytest.PytestWarning(f"test database not dropped: {exc!r}"))
 
 
 def _free_port() -> int:

@@ -1,0 +1,458 @@
+"""The whole path over real HTTP to the demo data platform: apply (zero proof), accept, first
+review, data check, second review, publicity notice, objection, approval — each role only at
+its own step and in its own jurisdiction."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from disclosure.models import Objection
+from disclosure.services import pending_outbox_ids, process_outbox
+from exchange.idcard import make_id_number
+from exchange.models import Evidence
+from exchange.sources import HttpJsonSource, SourceUnavailable
+from exchange.synthetic import person_name, record
+from geo.models import Region
+from housing import services
+from housing.models import Applicant, Application
+from tests.personas import make_staff
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rules(db):
+    call_command(
+        "load_rules", str(ROOT / "data" / "eligibility-rules.json"), commit=True, verbosity=0
+    )
+
+
+@pytest.fixture
+def place(db):
+    county = Region.objects.get(adcode="341602")
+    street = Region.objects.filter(parent=county).order_by("adcode").last()
+    community = Region.objects.filter(parent=street).order_by("adcode").last()
+    return county, street, community
+
+
+@pytest.fixture
+def chain_staff(place):
+    county, street, community = place
+    other_street = Region.objects.filter(parent=county).exclude(pk=street.pk).first()
+    return {
+        "community": make_staff("r-community", "community", region=community),
+        "street": make_staff("r-street", "street", region=street),
+        "district": make_staff("r-district", "district", region=county),
+        "other_street": make_staff("r-other-street", "street", region=other_street),
+        "other_county": make_staff(
+            "r-other-county", "district", region=Region.objects.get(adcode="341621")
+        ),
+    }
+
+
+def person(seq: int, region: str = "341602") -> tuple[str, str]:
+    from datetime import date
+
+    number = make_id_number(region, date(1986, 5, 17), seq)
+    return person_name(number), number
+
+
+def eligible_person(seq: int, region: str = "341602") -> tuple[str, str]:
+    """The first synthetic person from `seq` on whose department records pass the rules."""
+    from exchange.sources import SyntheticSource
+    from housing.models import EligibilityRule
+    from housing.rules import apply_rules, facts_from_answers
+
+    source = SyntheticSource()
+    rules_ = list(EligibilityRule.objects.filter(county__adcode=region))
+    for candidate in range(seq, seq + 200):
+        name, number = person(candidate, region)
+        answers = {d: source.fetch(d, number) for d in ("police", "property", "tax", "market")}
+        members = len(answers["police"].payload["members"])
+        if all(f.passed for f in apply_rules(rules_, facts_from_answers(answers, members))):
+            return name, number
+    raise AssertionError("no eligible synthetic person")
+
+
+def sign_in(client, phone: str) -> None:
+    applicant, _ = Applicant.objects.get_or_create(phone=phone)
+    session = client.session
+    session["applicant_id"] = applicant.pk
+    session.save()
+
+
+def apply_online(client, place, name: str, number: str, phone: str = "13700001111") -> Application:
+    county, street, community = place
+    sign_in(client, phone)
+    prefill = client.post("/apply/", {"action": "prefill", "name": name, "id_number": number})
+    html = prefill.content.decode()
+    members = record("police", number)["members"]
+    assert f"已从公安户籍读取家庭成员 {len(members)} 人" in html
+    assert members[-1]["name"] in html  # the form comes back filled in
+    form = {
+        "action": "submit",
+        "name": name,
+        "id_number": number,
+        "county": county.pk,
+        "street": street.pk,
+        "community": community.pk,
+        "housing_situation": "租住私房",
+        "current_area": "25",
+        "employer": "某公司",
+        "monthly_income": "2500",
+        "consent": "on",
+        "m-TOTAL_FORMS": len(members),
+        "m-INITIAL_FORMS": 0,
+        "m-MIN_NUM_FORMS": 0,
+        "m-MAX_NUM_FORMS": 12,
+    }
+    for i, m in enumerate(members):
+        form |= {
+            f"m-{i}-name": m["name"],
+            f"m-{i}-relation": m["relation"],
+            f"m-{i}-id_number": m["id_number"],
+        }
+    response = client.post("/apply/", form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    return Application.objects.get(id_number=number)
+
+
+def act(client, user, application, decision="pass", opinion="同意"):
+    client.force_login(user)
+    return client.post(
+        f"/staff/review/{application.pk}/decide/", {"decision": decision, "opinion": opinion}
+    )
+
+
+def test_the_whole_path_against_the_demo_platform(
+    client, rules, place, chain_staff, platform_settings
+):
+    name, number = eligible_person(321)
+    application = apply_online(client, place, name, number)
+    assert application.stage == "accept" and application.members.count() >= 1
+    assert application.number.startswith("SQ")
+
+    # Each step belongs to one role: others can neither act nor (outside the area) see it.
+    assert act(client, chain_staff["street"], application).status_code == 403
+    client.force_login(chain_staff["other_county"])
+    assert client.get(f"/staff/review/{application.pk}/").status_code == 404
+    client.force_login(chain_staff["other_street"])
+    assert client.get(f"/staff/review/{application.pk}/").status_code == 404
+    client.force_login(chain_staff["community"])
+    assert application.number in client.get("/staff/review/").content.decode()
+    client.force_login(chain_staff["street"])
+    assert application.number not in client.get("/staff/review/").content.decode()
+
+    act(client, chain_staff["community"], application)
+    act(client, chain_staff["street"], application)
+    application.refresh_from_db()
+    assert application.stage == "data_check"
+
+    client.force_login(chain_staff["district"])
+    response = client.post(f"/staff/review/{application.pk}/data-check/", follow=True)
+    html = response.content.decode()
+    assert "家庭人均月收入" in html and "数据共享平台" in html
+    evidence = Evidence.objects.filter(subject_type="application", subject_id=application.pk)
+    assert evidence.count() == 8 and all(len(e.payload_hash) == 64 for e in evidence)
+    check = application.checks.first()
+    assert check.passed, check.results
+    act(client, chain_staff["district"], application)  # 联审 passed
+    act(client, chain_staff["district"], application)  # 复审 passed
+    application.refresh_from_db()
+    assert application.stage == "publicity"
+
+    client.force_login(chain_staff["district"])
+    client.post(f"/staff/review/publicity/{place[0].pk}/")
+    for outbox_id in pending_outbox_ids():
+        process_outbox(outbox_id)
+    application.refresh_from_db()
+    notice = services.publication_of(application)
+    assert notice.kind == "review" and notice.region == place[0]
+    row = next(r for r in notice.items if r["_key"] == application.number)
+    assert row["name"] != name and row["name"][0] == name[0] and "*" in row["name"]
+    assert row["id_number"] == number[:6] + "********" + number[-4:]
+    public = client.get(f"/notices/{notice.series_id}/").content.decode()
+    assert number not in public and name not in public.split("<h1>")[1]
+
+    # An objection reaches the reviewer; sustained, the case goes back to 复审.
+    Objection.objects.create(
+        publication=notice,
+        item_key=application.number,
+        name="邻居",
+        contact="13800000000",
+        reason="该户在外地有房",
+    )
+    detail = client.get(f"/staff/review/{application.pk}/").content.decode()
+    assert "该户在外地有房" in detail
+    later = notice.period_ends_at.replace(year=notice.period_ends_at.year + 1)
+    services.finish_publicity(now=later)
+    application.refresh_from_db()
+    assert application.stage == "publicity", "an open objection must be decided first"
+    Objection.objects.filter(publication=notice).update(status="dismissed")
+    services.finish_publicity(now=later)
+    application.refresh_from_db()
+    assert application.stage == "approved"
+    sign_in(client, "13700001111")
+    mine = client.get("/my/").content.decode()
+    assert "审批通过" in mine and "公示无异议" in mine
+
+
+def test_a_sustained_objection_sends_the_case_back(rules, place, platform_settings):
+    county, street, community = place
+    name, number = eligible_person(400)
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700002222",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(application, record("police", number)["members"], submit=True)
+    for _step in ("accept", "first_review"):
+        services.decide(application.pk, decision="pass", opinion="", actor=None)
+    services.run_data_check(application.pk, actor=None)
+    services.decide(application.pk, decision="pass", opinion="", actor=None)
+    services.decide(application.pk, decision="pass", opinion="", actor=None)
+    services.start_publicity(county, actor=None)
+    for outbox_id in pending_outbox_ids():
+        process_outbox(outbox_id)
+    application.refresh_from_db()
+    notice = services.publication_of(application)
+    Objection.objects.create(
+        publication=notice,
+        item_key=application.number,
+        name="x",
+        contact="y",
+        reason="z",
+        status="sustained",
+    )
+    later = notice.period_ends_at.replace(year=notice.period_ends_at.year + 1)
+    services.finish_publicity(now=later)
+    application.refresh_from_db()
+    assert application.stage == "second_review"
+
+
+def test_publicity_period_is_the_county_setting(rules, place, platform_settings):
+    county = Region.objects.get(adcode="341622")  # 蒙城县 publishes for 10 working days
+    assert services.policy_for(county).publicity_working_days == 10
+    street = Region.objects.filter(parent=county).first()
+    community = Region.objects.filter(parent=street).first()
+    name, number = person(323, "341622")
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700003333",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(application, [], submit=True)
+    Application.objects.filter(pk=application.pk).update(stage="publicity")
+    services.start_publicity(county, actor=None)
+    publication = process_outbox(pending_outbox_ids()[-1])
+    from django.utils import timezone
+
+    start = timezone.localtime(publication.published_at).date()
+    end = timezone.localtime(publication.period_ends_at).date()
+    import datetime
+
+    working = sum(
+        1
+        for i in range(1, (end - start).days + 1)
+        if (start + datetime.timedelta(days=i)).weekday() < 5
+    )
+    assert working == 10
+
+
+def test_a_rejected_applicant_sees_the_reasons(
+    client, rules, place, chain_staff, platform_settings
+):
+    name, number = person(904)  # registered a company: fails the business rule
+    application = apply_online(client, place, name, number, phone="13700004444")
+    act(client, chain_staff["community"], application)
+    act(client, chain_staff["street"], application)
+    client.force_login(chain_staff["district"])
+    client.post(f"/staff/review/{application.pk}/data-check/")
+    check = application.checks.first()
+    assert not check.passed
+    failed = [r["label"] for r in check.results if not r["passed"]]
+    assert "登记企业数" in failed  # the 904 sequence registers a company
+    refused = act(client, chain_staff["district"], application, "pass")
+    application.refresh_from_db()
+    assert application.stage == "data_check", "a failed check cannot be passed"
+    assert refused.status_code == 302
+    act(
+        client,
+        chain_staff["district"],
+        application,
+        "reject",
+        "经比对，家庭成员登记有企业，不符合条件",
+    )
+    sign_in(client, "13700004444")
+    mine = client.get("/my/").content.decode()
+    assert "未通过原因" in mine and "登记有企业" in mine
+    status = client.get(
+        "/status/", {"number": application.number, "id6": number[-6:]}
+    ).content.decode()
+    assert "登记有企业" in status
+
+
+def test_returned_for_correction_then_resubmitted(
+    client, rules, place, chain_staff, platform_settings
+):
+    name, number = person(324)
+    application = apply_online(client, place, name, number, phone="13700005555")
+    act(client, chain_staff["community"], application, "return", "请补充工作单位")
+    application.refresh_from_db()
+    assert application.returned and application.stage == "accept"
+    sign_in(client, "13700005555")
+    assert "请补充工作单位" in client.get("/apply/").content.decode()
+    apply_online(client, place, name, number, phone="13700005555")
+    application.refresh_from_db()
+    assert not application.returned and application.stage == "accept"
+    assert application.steps.filter(decision="submit").count() == 2
+
+
+def test_status_lookup_gives_nothing_away_and_is_rate_limited(
+    client, rules, place, platform_settings
+):
+    name, number = person(325)
+    county, street, community = place
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700006666",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(application, [], submit=True)
+    wrong = client.get("/status/", {"number": application.number, "id6": "000000"}).content.decode()
+    unknown = client.get(
+        "/status/", {"number": "SQ2099-999999", "id6": number[-6:]}
+    ).content.decode()
+    message = "没有查到与申请编号和身份证号后六位相符的申请"
+    assert message in wrong and message in unknown and name not in wrong
+    right = client.get(
+        "/status/", {"number": application.number, "id6": number[-6:]}
+    ).content.decode()
+    assert "待受理" in right
+    for _ in range(10):
+        client.get("/status/", {"number": application.number, "id6": number[-6:]})
+    assert "查询过于频繁" in client.get("/status/", {"number": "x", "id6": "y"}).content.decode()
+
+
+def test_platform_down_gives_a_clear_message_and_loses_nothing(
+    client, rules, place, chain_staff, settings
+):
+    settings.ANJU_DATA_PLATFORM_URL = "http://127.0.0.1:9"  # nothing listens there
+    name, number = person(326)
+    county, street, community = place
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700007777",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(application, [], submit=True)
+    Application.objects.filter(pk=application.pk).update(stage="data_check")
+    client.force_login(chain_staff["district"])
+    html = client.post(f"/staff/review/{application.pk}/data-check/", follow=True).content.decode()
+    assert "数据查询未完成" in html and "暂时无法访问" in html
+    assert not application.checks.exists()
+    assert not Evidence.objects.filter(
+        subject_id=application.pk, subject_type="application"
+    ).exists()
+    application.refresh_from_db()
+    assert application.stage == "data_check", "the case waits; the check is simply run again"
+
+
+def test_a_slow_platform_times_out_then_a_retry_succeeds(rules, data_platform):
+    slow = subprocess.Popen(
+        [sys.executable, "-m", "exchange.demo_platform", "--port", "0", "--delay", "3"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = slow.stdout.readline()  # "demo data platform on http://127.0.0.1:PORT"
+        url = line.strip().rsplit(" ", 1)[-1]
+        source = HttpJsonSource(
+            url, "anju-demo", "anju-demo-secret", timeout=0.5, retries=1, backoff=0.1
+        )
+        _, number = person(327)
+        with pytest.raises(SourceUnavailable, match="超时"):
+            source.fetch("police", number)
+        fast = HttpJsonSource(data_platform, "anju-demo", "anju-demo-secret", timeout=3)
+        assert fast.fetch("police", number).payload["members"]
+    finally:
+        slow.terminate()
+        slow.wait(timeout=10)
+
+
+def test_unsigned_or_wrongly_signed_requests_are_refused(data_platform):
+    _, number = person(328)
+    wrong = HttpJsonSource(data_platform, "anju-demo", "not-the-secret", timeout=3, retries=0)
+    with pytest.raises(SourceUnavailable, match="HTTP 401"):
+        wrong.fetch("police", number)
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{data_platform}/api/police/{number}", timeout=3)
+    assert exc.value.code == 401
+
+
+def test_file_snapshot_source_reads_delivered_files(tmp_path):
+    from exchange.sources import FileSnapshotSource
+
+    _, number = person(329)
+    (tmp_path / "property.csv").write_text(
+        f'身份证号,properties\n{number},"[{{""area"": 88.5}}]"\n', encoding="utf-8-sig"
+    )
+    answer = FileSnapshotSource(tmp_path).fetch("property", number)
+    assert answer.payload == {"properties": [{"area": 88.5}]}
+    assert FileSnapshotSource(tmp_path).fetch("property", "x" * 18).payload == {}
+    with pytest.raises(SourceUnavailable, match="没有该部门的数据文件"):
+        FileSnapshotSource(tmp_path).fetch("tax", number)
+
+
+def test_counter_staff_enter_paper_applications(client, rules, place, chain_staff):
+    county, street, community = place
+    name, number = person(330)
+    client.force_login(chain_staff["community"])
+    response = client.post(
+        "/staff/review/counter/",
+        {
+            "phone": "13700008888",
+            "name": name,
+            "id_number": number,
+            "county": county.pk,
+            "street": street.pk,
+            "community": community.pk,
+            "consent": "on",
+            "m-TOTAL_FORMS": 0,
+            "m-INITIAL_FORMS": 0,
+            "m-MIN_NUM_FORMS": 0,
+            "m-MAX_NUM_FORMS": 12,
+        },
+    )
+    assert response.status_code == 302
+    application = Application.objects.get(id_number=number)
+    assert application.channel == "counter" and application.stage == "accept"
+    bad = client.post(
+        "/staff/review/counter/",
+        {"phone": "13700008888", "name": name, "id_number": number[:17] + "0"},
+    )
+    assert "校验位" in bad.content.decode() or "身份证" in bad.content.decode()

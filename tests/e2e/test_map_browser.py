@@ -41,22 +41,27 @@ def page(browser, site_url):
     page.close()
 
 
-def marker_total(page) -> int:
-    return sum(int(t) for t in page.locator(".estate-cluster, .estate-marker").all_inner_texts())
+def wait_for_marker_total(page, total: int) -> None:
+    """Cluster labels add up to `total` (waiting out the clusters' zoom animation)."""
+    page.wait_for_function(
+        "(total) => [...document.querySelectorAll('.estate-cluster, .estate-marker')]"
+        ".reduce((s, el) => s + Number(el.textContent), 0) === total",
+        arg=total,
+    )
 
 
 def test_map_shows_estate_markers_with_vacant_counts(page, site_url):
     page.goto(site_url + "/")
-    page.locator(".estate-cluster, .estate-marker").first.wait_for()
     expected = sum(e.vacant_count for e in selectors.vacancy_estates(VacancyQuery()))
-    assert marker_total(page) == expected
+    wait_for_marker_total(page, expected)
     assert page.locator("path.leaflet-interactive").count() >= 4  # county outlines
 
 
 def test_a_filter_changes_markers_list_and_url_and_back_restores_them(page, site_url):
     page.goto(site_url + "/")
     page.locator(".estate-cluster, .estate-marker").first.wait_for()
-    before = marker_total(page)
+    before = sum(e.vacant_count for e in selectors.vacancy_estates(VacancyQuery()))
+    wait_for_marker_total(page, before)
     page.select_option("#id_district", "341621")
     page.wait_for_url("**/?district=341621")
     page.wait_for_function("document.querySelector('#map-home').getAttribute('aria-busy') === null")
@@ -64,7 +69,9 @@ def test_a_filter_changes_markers_list_and_url_and_back_restores_them(page, site
     page.wait_for_function(
         f"document.querySelectorAll('#estate-list-body tr').length === {len(expected)}"
     )
-    assert marker_total(page) == sum(e.vacant_count for e in expected) < before
+    total = sum(e.vacant_count for e in expected)
+    assert total < before
+    wait_for_marker_total(page, total)
     rows = page.locator("#estate-list-body tr td:nth-child(2)").all_inner_texts()
     assert set(rows) == {"涡阳县"}
     assert str(sum(e.vacant_count for e in expected)) in page.locator("#result-count").inner_text()

@@ -136,6 +136,9 @@ class SelfCheckForm(forms.Form):
         label=_("本人或家庭成员登记的企业数"), min_value=0, max_value=50
     )
     residence_years = forms.IntegerField(label=_("本地户籍年限"), min_value=0, max_value=120)
+    insured_years = forms.DecimalField(
+        label=_("本地社保缴纳年限"), min_value=0, max_value=60, max_digits=4, decimal_places=1
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -60,6 +60,7 @@ class EligibilityRule(models.Model):
         VEHICLE_VALUE = "vehicle_value", _("机动车价值合计")
         BUSINESS_COUNT = "business_count", _("登记企业数")
         RESIDENCE_YEARS = "residence_years", _("本地户籍年限")
+        INSURED_YEARS = "insured_years", _("本地社保缴纳年限（就业年限）")
 
     class Operator(models.TextChoices):
         AT_MOST = "lte", _("不超过")

@@ -18,6 +18,7 @@ SOURCE_OF = {
     "vehicle_value": "police",
     "business_count": "market",
     "residence_years": "police",
+    "insured_years": "social",
 }
 
 
@@ -63,6 +64,7 @@ def facts_from_answers(answers: dict[str, Answer], members: int) -> dict[str, De
         "residence_years": _d(
             date.today().year - int(police.get("hukou_since", date.today().year))
         ),
+        "insured_years": _d(Decimal(answers["social"].payload.get("insured_months", 0)) / 12),
     }
 
 

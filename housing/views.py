@@ -198,11 +198,12 @@ def self_check(request: HttpRequest) -> HttpResponse:
             "vehicle_value": d["vehicle_value"],
             "business_count": Decimal(d["business_count"]),
             "residence_years": Decimal(d["residence_years"]),
+            "insured_years": d["insured_years"],
         }
         findings = apply_rules(
             list(EligibilityRule.objects.filter(county=d["county"])),
             facts,
-            {k: _("您填写的信息") for k in ("tax", "property", "police", "market")},
+            {k: _("您填写的信息") for k in ("tax", "property", "police", "market", "social")},
         )
     return render(
         request,

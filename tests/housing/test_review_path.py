@@ -71,7 +71,8 @@ def eligible_person(seq: int, region: str = "341602") -> tuple[str, str]:
     rules_ = list(EligibilityRule.objects.filter(county__adcode=region))
     for candidate in range(seq, seq + 200):
         name, number = person(candidate, region)
-        answers = {d: source.fetch(d, number) for d in ("police", "property", "tax", "market")}
+        departments = ("police", "property", "tax", "market", "social")
+        answers = {d: source.fetch(d, number) for d in departments}
         members = len(answers["police"].payload["members"])
         if all(f.passed for f in apply_rules(rules_, facts_from_answers(answers, members))):
             return name, number
@@ -456,3 +457,26 @@ def test_counter_staff_enter_paper_applications(client, rules, place, chain_staf
         {"phone": "13700008888", "name": name, "id_number": number[:17] + "0"},
     )
     assert "校验位" in bad.content.decode() or "身份证" in bad.content.decode()
+
+
+def test_cases_passing_second_review_are_published_automatically(rules, place, platform_settings):
+    from housing.tasks import start_waiting_publicity
+
+    county, street, community = place
+    name, number = eligible_person(600)
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700009999",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(application, record("police", number)["members"], submit=True)
+    Application.objects.filter(pk=application.pk).update(stage="second_review")
+    services.decide(application.pk, decision="pass", opinion="", actor=None)
+    assert start_waiting_publicity() == 1
+    publication = process_outbox(pending_outbox_ids()[-1])
+    assert application.number in {row["_key"] for row in publication.items}
+    assert start_waiting_publicity() == 0

@@ -35,6 +35,7 @@ def answers(**payloads) -> dict[str, Answer]:
         "property": {"properties": [{"area": 40.5}]},
         "tax": {"monthly_income": 3001},
         "market": {"businesses": []},
+        "social": {"insured_months": 30},
     } | payloads
     return {d: Answer(d, "test", None, p) for d, p in base.items()}
 
@@ -46,6 +47,7 @@ def test_facts_from_department_answers():
     assert facts["property_count"] == 1
     assert facts["vehicle_value"] == 30000
     assert facts["business_count"] == 0
+    assert facts["insured_years"] == Decimal("2.50")
 
 
 def test_a_missing_fact_fails_its_rule():
@@ -69,6 +71,7 @@ def test_self_check_applies_the_county_rules_and_stores_nothing(client):
         "vehicle_value": "0",
         "business_count": 0,
         "residence_years": 5,
+        "insured_years": "3",
     }
     html = client.get("/self-check/", params).content.decode()
     assert "符合申请条件" in html  # 4000 / 2 = 2000 per head: exactly the 谯城区 limit

@@ -202,11 +202,8 @@ def page_edit(request: HttpRequest, page_id: int | None = None) -> HttpResponse:
     form = PageForm(request.POST or None, instance=page, prefix="page")
     upload = AttachmentForm(request.POST or None, request.FILES or None, prefix="file")
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        if request.FILES and upload.is_valid():
-            attachment = upload.save(commit=False)
-            attachment.page = saved
-            attachment.save()
+        attachment = upload.save(commit=False) if request.FILES and upload.is_valid() else None
+        saved = services.save_page(form.save(commit=False), attachment, actor=request.user)
         messages.success(request, _("页面已保存。"))
         return redirect("publishing-page-edit", page_id=saved.pk)
     return render(

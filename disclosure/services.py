@@ -271,3 +271,21 @@ def release_vacancies(estate, *, actor) -> Outbox:
         after={"outbox": outbox.pk, "units": len(rows)},
     )
     return outbox
+
+
+@transaction.atomic
+def save_page(page, attachment=None, *, actor):
+    """Save a policy / guide / hotline page (and an uploaded attachment) with its archive event."""
+    is_new = page.pk is None
+    page.save()
+    if attachment is not None:
+        attachment.page = page
+        attachment.save()
+    record_event(
+        "page.created" if is_new else "page.changed",
+        f"{'新建' if is_new else '修改'}{page.get_section_display()}：{page.title}"
+        + (f"（附件 {attachment.title}）" if attachment is not None else ""),
+        actor=actor,
+        after={"page": page.pk, "published": page.published},
+    )
+    return page

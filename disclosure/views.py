@@ -3,6 +3,7 @@ downloads, objections, and the policy / guide / hotline pages."""
 
 import csv
 import io
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,19 +219,23 @@ def download_csv(request: HttpRequest, series_id: int, number: int) -> Streaming
     return response
 
 
-def download_xlsx(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
+def download_xlsx(request: HttpRequest, series_id: int, number: int) -> FileResponse:
+    """Written row by row to a temporary file (openpyxl's write-only mode), then streamed."""
     publication = _version_or_404(series_id, number)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=publication.get_kind_display())
     sheet.append([c["label"] for c in publication.columns])
     for row in publication.items:
         sheet.append([row.get(c["key"]) for c in publication.columns])
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it after streaming)
+    book.save(spool)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=_filename(publication, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = _disposition(_filename(publication, "xlsx"))
-    book.save(response)
-    return response
 
 
 def download_json(request: HttpRequest, series_id: int, number: int) -> HttpResponse:

@@ -135,7 +135,8 @@ def test_csv_has_the_columns_and_excel_friendly_encoding(client, notice):
 
 def test_xlsx_and_json_downloads(client, notice):
     response = client.get(reverse("notice-xlsx", args=[notice.series_id, 1]))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert response.streaming
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [c.value for c in sheet[1]] == [c["label"] for c in COLUMNS]
     assert sheet["A2"].value == "张*丰"
     data = json.loads(client.get(reverse("notice-json", args=[notice.series_id, 1])).content)

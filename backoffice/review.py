@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
-from backoffice.jurisdiction import profile_of
+from backoffice.jurisdiction import profile_of, region_scope
 from backoffice.views import staff_required
 from disclosure.models import Objection
 from exchange.models import Evidence
 from geo.models import Region
 from housing import services
-from housing.forms import ApplicationForm, DecisionForm, MemberFormSet
+from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm
 from housing.models import DEFAULT_CHAIN, Application, CountyPolicy
 
 
@@ -81,6 +81,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     publicity = (
         _visible(request.user)
         .filter(stage="publicity", review_outbox__isnull=True)
+        .order_by()
         .values_list("county__name", "county__pk")
         .distinct()
     )
@@ -103,7 +104,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
     publication = services.publication_of(application)
     objections = (
         Objection.objects.filter(
-            publication__series=publication.series, item_key=application.number
+            publication__series=publication.series, item_key=application.public_key
         )
         if publication
         else []
@@ -114,7 +115,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
         {
             "application": application,
             "mine": mine,
-            "form": DecisionForm(),
+            "form": DecisionForm(initial={"expected_step": application.stage}),
             "check": application.checks.first(),
             "evidence": Evidence.objects.filter(
                 subject_type="application", subject_id=application.pk
@@ -189,12 +190,30 @@ class CounterForm(ApplicationForm):
     class Meta(ApplicationForm.Meta):
         fields = ["phone", *ApplicationForm.Meta.fields]
 
+    def limit_to(self, user) -> None:
+        """Only places inside the clerk's jurisdiction can be chosen."""
+        self.scope = Region.objects.filter(region_scope(user)).values_list("pk", flat=True)
+
+    def clean(self):
+        data = super().clean()
+        community = data.get("community")
+        if community is not None and community.pk not in set(getattr(self, "scope", [])):
+            self.add_error("community", _("该社区不在您的管辖范围内"))
+        return data
+
 
 @staff_required
 def counter(request: HttpRequest) -> HttpResponse:
-    """Paper applications entered at the counter, submitted at once."""
+    """Paper applications entered at the counter (community, street or county desks) for
+    places inside the clerk's jurisdiction, submitted at once."""
+    profile = profile_of(request.user)
+    if not request.user.is_superuser and (
+        profile is None or profile.role not in ("community", "street", "district")
+    ):
+        raise PermissionDenied(_("只有社区、街道和县（区）窗口可以录入申请。"))
     form = CounterForm(request.POST or None, instance=Application(channel="counter"))
-    members = MemberFormSet(request.POST or None, prefix="m")
+    form.limit_to(request.user)
+    members = CounterMemberFormSet(request.POST or None, prefix="m")
     if request.method == "POST" and form.is_valid() and members.is_valid():
         rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
         try:

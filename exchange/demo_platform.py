@@ -12,13 +12,14 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from exchange.idcard import validate_id_number
-from exchange.signing import verify
+from exchange.signing import NonceStore, verify
 from exchange.synthetic import DEPARTMENTS, record
 
 
 class Platform:
     def __init__(self, app_id: str, secret: str, delay: float = 0.0):
         self.app_id, self.secret, self.delay = app_id, secret, delay
+        self.nonces = NonceStore()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -30,8 +31,8 @@ class Platform:
         }
         if path == "/health":
             return self._json(start_response, 200, {"ok": True})
-        if headers["X-App-Id"] != self.app_id or not verify(
-            self.secret, environ["REQUEST_METHOD"], path, headers
+        if not verify(
+            self.app_id, self.secret, environ["REQUEST_METHOD"], path, headers, nonces=self.nonces
         ):
             return self._json(start_response, 401, {"error": "signature"})
         parts = path.strip("/").split("/")

@@ -64,7 +64,7 @@ class HttpJsonSource:
         label = DEPARTMENTS.get(department, department)
         last_error = ""
         for attempt in range(self.retries + 1):
-            headers = {"X-App-Id": self.app_id, **sign(self.secret, "GET", path)}
+            headers = sign(self.app_id, self.secret, "GET", path)
             request = urllib.request.Request(self.base_url + path, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -106,6 +106,8 @@ class MemberForm(forms.Form):
 
 
 MemberFormSet = formset_factory(MemberForm, extra=0, max_num=12)
+# At the counter the clerk types the household in: empty rows to fill.
+CounterMemberFormSet = formset_factory(MemberForm, extra=6, max_num=12)
 
 
 class DecisionForm(forms.Form):
@@ -117,6 +119,7 @@ class DecisionForm(forms.Form):
     opinion = forms.CharField(
         label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    expected_step = forms.CharField(widget=forms.HiddenInput)
 
 
 class SelfCheckForm(forms.Form):

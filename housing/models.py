@@ -1,5 +1,7 @@
 """Applications for public rental housing and their review, with the county rules as data."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -129,6 +131,12 @@ class SmsMessage(models.Model):
         return f"{self.phone}: {self.text}"
 
 
+def public_key() -> str:
+    """An opaque key for publicity lists: the application number is never published, so the
+    public status lookup cannot be guessed from a notice."""
+    return secrets.token_hex(4).upper()
+
+
 class Application(models.Model):
     class Stage(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -151,6 +159,7 @@ class Application(models.Model):
         SPECIAL_JOB = "special_job", _("环卫、公交等特殊行业职工")
 
     number = models.CharField(_("申请编号"), max_length=20, unique=True)
+    public_key = models.CharField(_("公示编号"), max_length=8, unique=True, default=public_key)
     applicant = models.ForeignKey(
         Applicant, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
     )
@@ -201,12 +210,19 @@ class Application(models.Model):
         constraints = [
             # One case at a time per person: a new one only after the last was refused.
             models.UniqueConstraint(
-                fields=["id_number"], condition=~Q(stage="rejected"), name="one_open_application"
+                fields=["id_number"],
+                condition=~Q(stage__in=["draft", "rejected"]),
+                name="one_open_application",
             )
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def priority_labels(self) -> list[str]:
+        labels = dict(self.Priority.choices)
+        return [str(labels[p]) for p in self.priorities if p in labels]
 
 
 class Member(models.Model):
@@ -247,6 +263,14 @@ class ReviewStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.step} {self.decision}"
+
+    @property
+    def step_label(self) -> str:
+        return (
+            Application.Stage(self.step).label
+            if self.step in Application.Stage.values
+            else self.step
+        )
 
 
 class DataCheck(models.Model):

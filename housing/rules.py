@@ -51,21 +51,33 @@ def _d(value) -> Decimal:
 
 
 def facts_from_answers(answers: dict[str, Answer], members: int) -> dict[str, Decimal]:
-    """The values the rules compare, computed from what each department answered."""
+    """The values the rules compare, computed from what each department answered.
+
+    A department that answered nothing gives no fact (and its rules fail): an empty record
+    must not read as "no income, no property".
+    """
     members = max(members, 1)
     police = answers["police"].payload
-    properties = answers["property"].payload.get("properties", [])
-    return {
-        "income_per_head": _d(Decimal(answers["tax"].payload.get("monthly_income", 0)) / members),
-        "area_per_head": _d(sum(Decimal(str(p["area"])) for p in properties) / members),
-        "property_count": _d(len(properties)),
-        "vehicle_value": _d(sum(v.get("value", 0) for v in police.get("vehicles", []))),
-        "business_count": _d(len(answers["market"].payload.get("businesses", []))),
-        "residence_years": _d(
-            date.today().year - int(police.get("hukou_since", date.today().year))
-        ),
-        "insured_years": _d(Decimal(answers["social"].payload.get("insured_months", 0)) / 12),
-    }
+    property_ = answers["property"].payload
+    tax = answers["tax"].payload
+    market = answers["market"].payload
+    social = answers["social"].payload
+    facts: dict[str, Decimal] = {}
+    if "monthly_income" in tax:
+        facts["income_per_head"] = _d(Decimal(str(tax["monthly_income"])) / members)
+    if "properties" in property_:
+        owned = property_["properties"]
+        facts["area_per_head"] = _d(sum(Decimal(str(p["area"])) for p in owned) / members)
+        facts["property_count"] = _d(len(owned))
+    if "vehicles" in police:
+        facts["vehicle_value"] = _d(sum(v.get("value", 0) for v in police["vehicles"]))
+    if "hukou_since" in police:
+        facts["residence_years"] = _d(date.today().year - int(police["hukou_since"]))
+    if "businesses" in market:
+        facts["business_count"] = _d(len(market["businesses"]))
+    if "insured_months" in social:
+        facts["insured_years"] = _d(Decimal(str(social["insured_months"])) / 12)
+    return facts
 
 
 def passes(rule: EligibilityRule, value: Decimal) -> bool:

@@ -6,9 +6,10 @@ import re
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from archive.models import Event
 from archive.services import record_event
 from disclosure.calendar import add_working_days
 from disclosure.models import Kind, Objection, Publication
@@ -35,6 +36,9 @@ SEND_GAP_SECONDS = 60
 SENDS_PER_HOUR = 5
 SENDS_PER_IP_HOUR = 20
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+APPLICATION_NUMBER_LOCK = 7_331_001
+FROZEN_AFTER_SUBMIT = ("id_number", "name", "county_id", "street_id", "community_id")
+PREFILLS_PER_HOUR = 5
 
 
 class NotAllowed(Exception):
@@ -108,6 +112,9 @@ def verify_code(phone: str, code: str) -> Applicant:
 
 
 def _number() -> str:
+    """The next SQ<year>-NNNNNN; an advisory lock makes concurrent submissions take turns."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLICATION_NUMBER_LOCK])
     year = timezone.localdate().year
     last = (
         Application.objects.filter(number__startswith=f"SQ{year}-")
@@ -118,10 +125,34 @@ def _number() -> str:
     return f"SQ{year}-{int(last.split('-')[1]) + 1 if last else 1:06d}"
 
 
-def prefill(id_number: str, name: str, source: DataSource | None = None) -> dict:
-    """零证明: household members and registered property, from 公安 and 不动产, for the form."""
+def prefill(
+    id_number: str,
+    name: str,
+    source: DataSource | None = None,
+    *,
+    applicant: Applicant | None = None,
+) -> dict:
+    """零证明: household members and registered property, from 公安 and 不动产, for the form.
+
+    Each query is recorded and limited per applicant: a stranger's ID and name must not become
+    a way to browse households.
+    """
     if error := validate_id_number(id_number):
         raise NotAllowed(error)
+    if applicant is not None:
+        recent = Event.objects.filter(
+            action="application.prefill",
+            after__applicant=applicant.pk,
+            at__gte=timezone.now() - timedelta(hours=1),
+        )
+        if recent.count() >= PREFILLS_PER_HOUR:
+            raise NotAllowed("查询次数过多，请一小时后再试或手动填写。")
+        record_event(
+            "application.prefill",
+            f"申请人查询部门数据（身份证 {id_number[:6]}********{id_number[-4:]}）",
+            actor=None,
+            after={"applicant": applicant.pk},
+        )
     police = (source or _source()).fetch("police", id_number)
     if police.payload.get("name") and police.payload["name"] != name.strip():
         raise NotAllowed("姓名与身份证号不一致，请核对。")
@@ -141,17 +172,35 @@ def _source():
     return default_source()
 
 
-@transaction.atomic
 def save_application(
     application: Application, members: list[dict], *, submit: bool, actor=None
 ) -> Application:
     """Save a draft (or a correction), and on submit put it at the first step of the chain."""
+    try:
+        with transaction.atomic():
+            return _save_application(application, members, submit=submit, actor=actor)
+    except IntegrityError as exc:
+        if "one_open_application" in str(exc):
+            raise NotAllowed("该身份证号已有正在办理的申请，不能重复申请。") from exc
+        raise
+
+
+def _save_application(
+    application: Application, members: list[dict], *, submit: bool, actor=None
+) -> Application:
     if error := validate_id_number(application.id_number):
         raise NotAllowed(error)
     if application.stage not in (Application.Stage.DRAFT,) and not application.returned:
         raise NotAllowed("申请已提交，不能修改。")
     if submit and not application.consent:
         raise NotAllowed("提交前须同意向有关部门查询家庭信息。")
+    if application.pk and application.submitted_at:
+        # A correction may change the details asked for, not who applies or where.
+        before = Application.objects.get(pk=application.pk)
+        for field in FROZEN_AFTER_SUBMIT:
+            if getattr(before, field) != getattr(application, field):
+                label = Application._meta.get_field(field.removesuffix("_id")).verbose_name
+                raise NotAllowed(f"补正时不能修改“{label}”；如需变更请撤回后重新申请。")
     if not application.number:
         application.number = _number()
     application.save()
@@ -204,25 +253,40 @@ def _enter(application: Application, step: str, policy: CountyPolicy) -> None:
 # --- the review chain ------------------------------------------------------------------------
 
 
-def role_for_step(application: Application) -> str | None:
-    step = policy_for(application.county).step(application.stage)
-    return step["role"] if step else None
+def _last_submitted(application: Application):
+    submitted = application.steps.filter(decision="submit").order_by("-decided_at").first()
+    return submitted.decided_at if submitted else application.created_at
+
+
+def _check_actor(application: Application, policy: CountyPolicy, actor, expected_step) -> str:
+    """The step the decision is for: still the current one, and the actor's role's to take."""
+    step = application.stage
+    if expected_step is not None and expected_step != step:
+        raise NotAllowed("该申请已由他人处理，已进入下一环节；请刷新后再看。")
+    if policy.step(step) is None or step == "publicity" or application.returned:
+        raise NotAllowed("该申请当前不在可审核的环节。")
+    if actor is not None and not actor.is_superuser:
+        profile = getattr(actor, "staff_profile", None)
+        if profile is None or profile.role != policy.step(step)["role"]:
+            raise NotAllowed("该环节不由您的岗位办理。")
+    return step
 
 
 @transaction.atomic
-def decide(application_id: int, *, decision: str, opinion: str, actor) -> Application:
-    """Pass, return for correction, or reject at the current step (compare-and-set on the row)."""
+def decide(
+    application_id: int, *, decision: str, opinion: str, actor, expected_step: str | None = None
+) -> Application:
+    """Pass, return for correction, or reject at the current step: the row is locked and the
+    step compared with the one the reviewer saw, so a double click decides once."""
     application = Application.objects.select_for_update().get(pk=application_id)
     policy = policy_for(application.county)
-    step = application.stage
-    if policy.step(step) is None or step == "publicity" or application.returned:
-        raise NotAllowed("该申请当前不在可审核的环节。")
+    step = _check_actor(application, policy, actor, expected_step)
     if decision in ("return", "reject") and not opinion.strip():
         raise NotAllowed("退回或不予通过须写明理由。")
     if step == "data_check" and decision == "pass":
-        check = application.checks.first()
+        check = application.checks.filter(performed_at__gt=_last_submitted(application)).first()
         if check is None:
-            raise NotAllowed("请先进行大数据比对。")
+            raise NotAllowed("请先进行大数据比对（提交或补正后须重新比对）。")
         if not check.passed:
             raise NotAllowed("比对结果有不符合项，不能通过；可退回补正或不予通过。")
     ReviewStep.objects.create(
@@ -256,20 +320,27 @@ def decide(application_id: int, *, decision: str, opinion: str, actor) -> Applic
     return application
 
 
-@transaction.atomic
 def run_data_check(application_id: int, *, actor, source: DataSource | None = None) -> DataCheck:
     """联审: query every department, keep every answer as evidence, apply the county's rules.
 
-    If a department cannot be reached nothing is recorded and the message says which: the
-    check is simply run again later.
+    The departments are asked before the case is locked (their answers may take seconds);
+    the results are written only if the case is still at this step. If a department cannot be
+    reached nothing is recorded and the message says which: the check is run again later.
     """
-    application = Application.objects.select_for_update().get(pk=application_id)
-    if application.stage != "data_check":
-        raise NotAllowed("该申请不在联审环节。")
+    application = Application.objects.get(pk=application_id)
+    policy = policy_for(application.county)
+    _check_actor(application, policy, actor, "data_check")
     try:
         answers = query_all(application.id_number, source)
     except SourceUnavailable as exc:
         raise NotAllowed(f"数据查询未完成：{exc}") from exc
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        _check_actor(application, policy, actor, "data_check")
+        return _record_check(application, answers, actor)
+
+
+def _record_check(application: Application, answers: dict, actor) -> DataCheck:
     Evidence.objects.bulk_create(
         Evidence(
             subject_type="application",
@@ -282,7 +353,8 @@ def run_data_check(application_id: int, *, actor, source: DataSource | None = No
         )
         for a in answers.values()
     )
-    members = max(application.members.count(), 1)
+    # The household as 户籍 registers it, not as typed: added members cannot dilute income.
+    members = max(len(answers["police"].payload.get("members") or []), 1)
     facts = rules.facts_from_answers(answers, members)
     county_rules = list(EligibilityRule.objects.filter(county=application.county))
     findings = rules.apply_rules(county_rules, facts, {d: a.source for d, a in answers.items()})
@@ -303,12 +375,12 @@ def run_data_check(application_id: int, *, actor, source: DataSource | None = No
 
 
 REVIEW_COLUMNS = [
-    {"key": "number", "label": "申请编号", "kind": "text"},
+    {"key": "key", "label": "公示编号", "kind": "text"},
     {"key": "name", "label": "申请人", "kind": "name"},
     {"key": "id_number", "label": "身份证号", "kind": "id_number"},
     {"key": "members", "label": "家庭人口", "kind": "number"},
     {"key": "community", "label": "社区", "kind": "region"},
-    {"key": "priority", "label": "优先类别", "kind": "text"},
+    {"key": "priority", "label": "优先轮候", "kind": "text"},
 ]
 
 
@@ -324,16 +396,16 @@ def start_publicity(county, *, actor) -> int:
     if not waiting:
         raise NotAllowed("没有待公示的申请。")
     policy = policy_for(county)
-    labels = dict(Application.Priority.choices)
     rows = [
         {
-            "_key": a.number,
-            "number": a.number,
+            "_key": a.public_key,
+            "key": a.public_key,
             "name": a.name,
             "id_number": a.id_number,
             "members": a.members.count() or 1,
             "community": a.community.name,
-            "priority": "、".join(str(labels[p]) for p in a.priorities if p in labels) or "—",
+            # Which group (低保, disability …) is welfare and health data: only yes / no.
+            "priority": "是" if a.priorities else "否",
         }
         for a in waiting
     ]
@@ -381,10 +453,12 @@ def finish_publicity(now=None) -> dict[str, int]:
             if locked.stage != "publicity":
                 continue
             sustained = Objection.objects.filter(
-                publication__series=publication.series, item_key=locked.number, status="sustained"
+                publication__series=publication.series,
+                item_key=locked.public_key,
+                status="sustained",
             ).exists()
             open_ = Objection.objects.filter(
-                publication__series=publication.series, item_key=locked.number, status="open"
+                publication__series=publication.series, item_key=locked.public_key, status="open"
             ).exists()
             if open_:
                 continue  # the reviewer must decide the objection first
@@ -395,9 +469,8 @@ def finish_publicity(now=None) -> dict[str, int]:
                     decision="return",
                     opinion="公示期内异议成立，退回复审",
                 )
-                locked.stage = "second_review"
                 locked.review_outbox = None
-                locked.save()
+                _enter(locked, "second_review", policy_for(locked.county))
                 done["returned"] += 1
                 record_event(
                     "application.objection_sustained",

@@ -1,10 +1,16 @@
 """Jobs on the PostgreSQL queue: approvals take effect when publicity periods end."""
 
+import logging
+
+from django.utils import timezone
 from procrastinate.contrib.django import app
 
+from disclosure.calendar import holidays
 from geo.models import Region
 from housing.models import Application
-from housing.services import finish_publicity, start_publicity
+from housing.services import NotAllowed, finish_publicity, start_publicity
+
+logger = logging.getLogger(__name__)
 
 
 @app.periodic(cron="*/10 * * * *")
@@ -14,7 +20,7 @@ def finish_ended_publicity(timestamp: int) -> None:
     finish_publicity()
 
 
-@app.periodic(cron="0 9 * * 1-5")
+@app.periodic(cron="0 1 * * 1-5")  # procrastinate reads cron in UTC: 09:00 in China
 @app.task(queue="housing", queueing_lock="start-publicity")
 def publish_waiting_reviews(timestamp: int) -> None:
     """Each working morning: everything that passed 复审 is published, one notice per county."""
@@ -22,11 +28,20 @@ def publish_waiting_reviews(timestamp: int) -> None:
 
 
 def start_waiting_publicity() -> int:
-    counties = list(
+    """One notice per county with cases waiting; not on public holidays; one county's trouble
+    does not stop the others."""
+    if timezone.localdate() in holidays():
+        return 0
+    counties = set(
         Application.objects.filter(stage="publicity", review_outbox__isnull=True)
+        .order_by()
         .values_list("county", flat=True)
-        .distinct()
     )
+    started = 0
     for county in Region.objects.filter(pk__in=counties):
-        start_publicity(county, actor=None)
-    return len(counties)
+        try:
+            start_publicity(county, actor=None)
+            started += 1
+        except NotAllowed:
+            logger.exception("publicity for %s not started", county)
+    return started

@@ -64,7 +64,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         except services.NotAllowed as exc:
             messages.error(request, str(exc))
         else:
-            request.session.cycle_key()
+            request.session.flush()  # nothing of an earlier visitor on a shared computer
             request.session[SESSION_KEY] = applicant.pk
             return redirect("my-cases")
     return render(request, "housing/login.html", {"code_form": form, "sent": True})
@@ -72,7 +72,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    request.session.pop(SESSION_KEY, None)
+    request.session.flush()
     return redirect("home")
 
 
@@ -110,12 +110,15 @@ def apply(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid() and members.is_valid():
         rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
         draft = form.save(commit=False)
-        draft.prefilled = request.session.get("prefill") or draft.prefilled
+        prefilled = request.session.get("prefill") or {}
+        if prefilled.get("id_number") == draft.id_number:
+            draft.prefilled = prefilled
         try:
             services.save_application(draft, rows, submit=action == "submit")
         except services.NotAllowed as exc:
             form.add_error(None, str(exc))
         else:
+            request.session.pop("prefill", None)
             if action == "submit":
                 messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
                 return redirect("my-cases")
@@ -133,11 +136,11 @@ def _prefill(request, application):
     form = ApplicationForm(initial=request.POST.dict(), instance=application)
     name, number = request.POST.get("name", ""), request.POST.get("id_number", "").strip().upper()
     try:
-        data = services.prefill(number, name)
+        data = services.prefill(number, name, applicant=request.applicant)
     except (services.NotAllowed, SourceUnavailable) as exc:
         messages.error(request, _("未能自动填写：%(e)s 您也可以手动填写。") % {"e": exc})
         return form, MemberFormSet(prefix="m")
-    request.session["prefill"] = data
+    request.session["prefill"] = data | {"id_number": number}
     rows = [
         {"name": m["name"], "relation": m["relation"], "id_number": m.get("id_number", "")}
         for m in data["members"]
@@ -168,10 +171,11 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
         recent = LoginAttempt.objects.filter(
             username=key, at__gte=timezone.now() - timedelta(hours=1)
         )
-        if recent.count() >= LOOKUPS_PER_HOUR:
+        # Recorded before counting, so parallel requests cannot slip under the limit.
+        LoginAttempt.objects.create(username=key, ip=ip, success=False)
+        if recent.count() > LOOKUPS_PER_HOUR:
             error = _("查询过于频繁，请一小时后再试。")
         else:
-            LoginAttempt.objects.create(username=key, ip=ip, success=False)
             found = Application.objects.filter(number=number).exclude(stage="draft").first()
             if found and len(tail) == 6 and found.id_number.endswith(tail):
                 application = found

@@ -122,10 +122,12 @@ def apply_online(client, place, name: str, number: str, phone: str = "1370000111
     return Application.objects.get(id_number=number)
 
 
-def act(client, user, application, decision="pass", opinion="同意"):
+def act(client, user, application, decision="pass", opinion="同意", step=None):
     client.force_login(user)
+    application.refresh_from_db()
     return client.post(
-        f"/staff/review/{application.pk}/decide/", {"decision": decision, "opinion": opinion}
+        f"/staff/review/{application.pk}/decide/",
+        {"decision": decision, "opinion": opinion, "expected_step": step or application.stage},
     )
 
 
@@ -173,16 +175,18 @@ def test_the_whole_path_against_the_demo_platform(
     application.refresh_from_db()
     notice = services.publication_of(application)
     assert notice.kind == "review" and notice.region == place[0]
-    row = next(r for r in notice.items if r["_key"] == application.number)
+    row = next(r for r in notice.items if r["_key"] == application.public_key)
     assert row["name"] != name and row["name"][0] == name[0] and "*" in row["name"]
     assert row["id_number"] == number[:6] + "********" + number[-4:]
+    assert row["priority"] in ("是", "否"), "no welfare or health category is published"
     public = client.get(f"/notices/{notice.series_id}/").content.decode()
     assert number not in public and name not in public.split("<h1>")[1]
+    assert application.number not in public, "the number opens the status lookup: never published"
 
     # An objection reaches the reviewer; sustained, the case goes back to 复审.
     Objection.objects.create(
         publication=notice,
-        item_key=application.number,
+        item_key=application.public_key,
         name="邻居",
         contact="13800000000",
         reason="该户在外地有房",
@@ -227,7 +231,7 @@ def test_a_sustained_objection_sends_the_case_back(rules, place, platform_settin
     notice = services.publication_of(application)
     Objection.objects.create(
         publication=notice,
-        item_key=application.number,
+        item_key=application.public_key,
         name="x",
         contact="y",
         reason="z",
@@ -478,5 +482,169 @@ def test_cases_passing_second_review_are_published_automatically(rules, place, p
     services.decide(application.pk, decision="pass", opinion="", actor=None)
     assert start_waiting_publicity() == 1
     publication = process_outbox(pending_outbox_ids()[-1])
-    assert application.number in {row["_key"] for row in publication.items}
+    assert application.public_key in {row["_key"] for row in publication.items}
     assert start_waiting_publicity() == 0
+
+
+def submitted(place, seq: int, phone: str) -> Application:
+    county, street, community = place
+    name, number = eligible_person(seq)
+    application = Application(
+        name=name,
+        id_number=number,
+        phone=phone,
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    return services.save_application(application, record("police", number)["members"], submit=True)
+
+
+def test_a_double_click_decides_once(client, rules, place, chain_staff):
+    application = submitted(place, 700, "13600000001")
+    first = act(client, chain_staff["community"], application, step="accept")
+    second = act(client, chain_staff["community"], application, step="accept")  # stale page
+    assert first.status_code == 302 and second.status_code in (302, 403)
+    application.refresh_from_db()
+    assert application.stage == "first_review", (
+        "the street's 初审 was not passed by the second click"
+    )
+    assert application.steps.filter(decision="pass").count() == 1
+
+
+def test_the_service_refuses_the_wrong_role_even_without_the_view(rules, place, chain_staff):
+    application = submitted(place, 710, "13600000002")
+    with pytest.raises(services.NotAllowed, match="岗位"):
+        services.decide(application.pk, decision="pass", opinion="", actor=chain_staff["street"])
+    with pytest.raises(services.NotAllowed, match="他人处理"):
+        services.decide(
+            application.pk,
+            decision="pass",
+            opinion="",
+            actor=chain_staff["community"],
+            expected_step="first_review",
+        )
+
+
+def test_a_resubmitted_case_needs_a_new_data_check(rules, place, platform_settings):
+    application = submitted(place, 720, "13600000003")
+    Application.objects.filter(pk=application.pk).update(stage="data_check")
+    services.run_data_check(application.pk, actor=None)
+    services.decide(application.pk, decision="return", opinion="请补充", actor=None)
+    application.refresh_from_db()
+    services.save_application(
+        application, record("police", application.id_number)["members"], submit=True
+    )
+    with pytest.raises(services.NotAllowed, match="重新比对"):
+        services.decide(application.pk, decision="pass", opinion="", actor=None)
+
+
+def test_corrections_cannot_change_who_applies_or_where(rules, place):
+    application = submitted(place, 730, "13600000004")
+    services.decide(application.pk, decision="return", opinion="请补充", actor=None)
+    application.refresh_from_db()
+    application.county = Region.objects.get(adcode="341621")
+    with pytest.raises(services.NotAllowed, match="申请区县"):
+        services.save_application(application, [], submit=True)
+
+
+def test_one_open_case_per_person_but_drafts_do_not_block(rules, place):
+    county, street, community = place
+    name, number = eligible_person(740)
+    draft = Application(
+        name=name,
+        id_number=number,
+        phone="13600000005",
+        county=county,
+        street=street,
+        community=community,
+    )
+    services.save_application(draft, [], submit=False)  # someone typed this ID into a draft
+    real = Application(
+        name=name,
+        id_number=number,
+        phone="13600000006",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    services.save_application(real, [], submit=True)
+    again = Application(
+        name=name,
+        id_number=number,
+        phone="13600000007",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    with pytest.raises(services.NotAllowed, match="已有正在办理的申请"):
+        services.save_application(again, [], submit=True)
+
+
+def test_an_empty_department_record_fails_its_rules(rules, place, chain_staff):
+    from django.utils import timezone
+
+    from exchange.sources import Answer
+
+    class EmptyTax:
+        name = "空记录测试"
+
+        def fetch(self, department, id_number):
+            from exchange.sources import SyntheticSource
+
+            if department == "tax":
+                return Answer(department, self.name, timezone.now(), {})
+            return SyntheticSource().fetch(department, id_number)
+
+    application = submitted(place, 750, "13600000008")
+    Application.objects.filter(pk=application.pk).update(stage="data_check")
+    check = services.run_data_check(application.pk, actor=None, source=EmptyTax())
+    income = next(r for r in check.results if r["criterion"] == "income_per_head")
+    assert income["found"] is None and not income["passed"] and not check.passed
+
+
+def test_replayed_or_foreign_signatures_are_refused():
+    from exchange.signing import NonceStore, sign, verify
+
+    headers = sign("anju-demo", "s3cret", "GET", "/api/tax/1")
+    nonces = NonceStore()
+    assert verify("anju-demo", "s3cret", "GET", "/api/tax/1", headers, nonces=nonces)
+    assert not verify("anju-demo", "s3cret", "GET", "/api/tax/1", headers, nonces=nonces)
+    assert not verify("other-app", "s3cret", "GET", "/api/tax/1", headers)
+    assert not verify("anju-demo", "s3cret", "GET", "/api/tax/2", headers)
+    assert not verify("anju-demo", "s3cret", "GET", "/api/tax/1", headers | {"X-Signature": "签名"})
+
+
+def test_counter_entry_stays_in_the_clerks_area_and_keeps_members(
+    client, rules, place, chain_staff
+):
+    county, street, community = place
+    name, number = eligible_person(760)
+    client.force_login(chain_staff["other_county"])
+    form = {
+        "phone": "13600000009",
+        "name": name,
+        "id_number": number,
+        "county": county.pk,
+        "street": street.pk,
+        "community": community.pk,
+        "consent": "on",
+        "m-TOTAL_FORMS": 1,
+        "m-INITIAL_FORMS": 0,
+        "m-MIN_NUM_FORMS": 0,
+        "m-MAX_NUM_FORMS": 12,
+        "m-0-name": name,
+        "m-0-relation": "本人",
+    }
+    assert "不在您的管辖范围内" in client.post("/staff/review/counter/", form).content.decode()
+    client.force_login(chain_staff["community"])
+    assert client.post("/staff/review/counter/", form).status_code == 302
+    assert Application.objects.get(id_number=number).members.count() == 1
+    from geo.models import Operator
+
+    operator = make_staff("r-operator", "operator", operator=Operator.objects.first())
+    client.force_login(operator)
+    assert client.get("/staff/review/counter/").status_code == 403

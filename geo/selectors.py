@@ -140,3 +140,10 @@ def nearby_pois(estate: Estate, radius_m: int = POI_RADIUS_M) -> dict[str, list[
         if poi.distance.m <= radius_m:
             grouped.setdefault(poi.get_category_display(), []).append(poi)
     return grouped
+
+
+def vacancy_totals(query: VacancyQuery) -> dict[str, int]:
+    """How many vacant units and estates match, in one aggregate query (for very large lists)."""
+    return Unit.objects.filter(query.units_q()).aggregate(
+        units=Count("id"), estates=Count("building__estate", distinct=True)
+    )

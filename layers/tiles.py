@@ -56,7 +56,7 @@ def tile_sql(layer: Layer, query: VacancyQuery, z: int, x: int, y: int) -> tuple
     sql = (
         f"SELECT ST_AsMVT(t, %s, {EXTENT}, 'geom', 'id') FROM ("
         "SELECT ST_AsMVTGeom(ST_Transform(q.geom, 3857), ST_TileEnvelope(%s, %s, %s), "
-        f"{EXTENT}, {BUFFER}, true) AS geom, q.id, {columns} FROM ({inner}) q"
+        f"{EXTENT}, {BUFFER}, true) AS geom, q.id, q.id AS ref, {columns} FROM ({inner}) q"
         ") t WHERE t.geom IS NOT NULL"
     )
     return sql, [name, z, x, y, *params]

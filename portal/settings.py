@@ -116,6 +116,7 @@ STATICFILES_DIRS = [
     ("vendor/jquery", _NODE / "jquery" / "dist"),
     ("vendor/ol", _NODE / "ol"),
     ("vendor/swagger-ui", _NODE / "swagger-ui-dist"),
+    ("vendor/leaflet.vectorgrid", _NODE / "leaflet.vectorgrid" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -155,6 +156,9 @@ ANJU_MAP_ZOOM = env_int("ANJU_MAP_ZOOM", 9)
 ANJU_HOTLINE = env_str("ANJU_HOTLINE", "")
 # Base map under our layers: none (our boundaries only; needs no internet), osm, tianditu, amap.
 ANJU_BASEMAP = env_str("ANJU_BASEMAP", "none")
+# Above this many matching estates the home map draws vector tiles instead of one marker each.
+ANJU_MAP_MARKER_LIMIT = env_int("ANJU_MAP_MARKER_LIMIT", 2000)
+HOME_LIST_LIMIT = 200
 ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
 ANJU_BOUNDARY_ATTRIBUTION = env_str(
     "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"

@@ -1,5 +1,6 @@
 """Public pages: thin views over geo selectors, the vacancy search and the map builders."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -23,9 +24,17 @@ def home(request: HttpRequest) -> HttpResponse:
     """The map of estates with matching vacant units, and the same list as plain HTML."""
     query, form = parse_vacancy_query(request.GET)
     form.add_region_choices()
-    estates = list(selectors.vacancy_estates(query))
     basemap = current_basemap()
-    geojson = EstateSerializer(estates, many=True).data
+    limit = settings.ANJU_MAP_MARKER_LIMIT
+    estates = list(selectors.vacancy_estates(query)[: limit + 1])
+    # A province has too many estates for one marker each: draw vector tiles instead (not on a
+    # GCJ-02 base map, where only markers can be shifted), list the first ones, count them all.
+    tiles = len(estates) > limit and not basemap.shifted
+    if tiles:
+        estates = estates[: settings.HOME_LIST_LIMIT]
+        totals = selectors.vacancy_totals(query)
+    else:
+        totals = {"estates": len(estates), "units": sum(e.vacant_count for e in estates)}
     return render(
         request,
         "portal/home.html",
@@ -33,8 +42,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "form": form,
             "query": query,
             "estates": estates,
-            "estates_geojson": geojson,
-            "vacant_total": sum(e.vacant_count for e in estates),
+            "estates_geojson": None if tiles else EstateSerializer(estates, many=True).data,
+            "tiles": tiles,
+            "vacant_total": totals["units"],
+            "estate_total": totals["estates"],
             "map": maps.city_map(list(selectors.districts()), basemap),
             "basemap": basemap,
             "units_url": "/units/?" + urlencode(query.as_params()),

@@ -95,20 +95,18 @@ def platform_settings(settings, data_platform):
     return settings
 
 
-@pytest.fixture(scope="session")
-def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
-    """The portal served by gunicorn (a real HTTP server) on the test database."""
+def _serve(data_platform: str, **extra_env: str) -> tuple[str, subprocess.Popen]:
+    """gunicorn on the test database; one secret key for all workers (sessions must hold)."""
     db = settings.DATABASES["default"]
-    url = f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    port = _free_port()
-    # One key for all workers, or a session signed by one worker is refused by the next.
     env = {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DJANGO_DEBUG": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ANJU_DATA_PLATFORM_URL": data_platform,
+        **extra_env,
     }
+    port = _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -126,17 +124,11 @@ def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urlopen(base + "/static/portal/site.css", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("gunicorn did not start for the browser tests") from None
-            time.sleep(0.2)
-    yield base
+    _wait_for(base + "/static/portal/site.css", proc, "gunicorn for the browser tests")
+    return base, proc
+
+
+def _stop(proc: subprocess.Popen, django_db_blocker) -> None:
     proc.terminate()
     proc.wait(timeout=10)
     with django_db_blocker.unblock(), connection.cursor() as cursor:
@@ -145,6 +137,22 @@ def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(scope="session")
+def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
+    """The portal served by gunicorn (a real HTTP server) on the test database."""
+    base, proc = _serve(data_platform)
+    yield base
+    _stop(proc, django_db_blocker)
+
+
+@pytest.fixture(scope="session")
+def tiles_site_url(django_db_setup, django_db_blocker, data_platform) -> str:
+    """The same portal told that a handful of estates is already "too many for markers"."""
+    base, proc = _serve(data_platform, ANJU_MAP_MARKER_LIMIT="5")
+    yield base
+    _stop(proc, django_db_blocker)
 
 
 from tests.personas import cast  # noqa: E402,F401  (one staff member per role, for every app)

@@ -136,3 +136,31 @@ def test_phone_width_without_sideways_scroll_and_large_text(browser, site_url):
     assert page.evaluate("document.documentElement.classList.contains('large-text')")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.close()
+
+
+def test_tiles_mode_draws_vector_tiles_and_opens_an_estate(browser, tiles_site_url):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(tiles_site_url + "/")
+    shapes = page.locator(".leaflet-tile path")
+    shapes.first.wait_for()
+    assert shapes.count() >= 4
+    assert page.locator(".estate-marker, .estate-cluster").count() == 0
+    page.select_option("#id_district", "341623")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#estate-list-body tr td:nth-child(2)')]"
+        ".every(td => td.textContent === '利辛县')"
+        " && document.querySelectorAll('#estate-list-body tr').length > 0"
+    )
+    assert "符合条件的项目" in page.locator("#result-count").inner_text()
+    # A click anywhere looks the place up and lists the nearest estates with vacancies.
+    box = page.locator("#map-home").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    link = page.locator("#locate-panel ol a").first
+    link.wait_for()
+    link.click()
+    page.locator("h1").wait_for()
+    assert "/estates/" in page.url
+    assert not errors, errors
+    page.close()

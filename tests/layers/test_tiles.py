@@ -48,6 +48,7 @@ def test_estates_tile_carries_public_fields_and_vacancy(
         "street_name",
         "year_built",
         "vacant_units",
+        "ref",  # the id again, for clients that cannot read MVT feature ids (VectorGrid)
     }
 
 

@@ -159,3 +159,19 @@ def test_hostile_names_cannot_run_script_on_the_estate_page(client):
     # Inside scripts (folium's tooltips are JS template strings) nothing may end or interpolate.
     scripts = " ".join(re.findall(r"<script>(.*?)</script>", html, flags=re.S))
     assert "`+alert(1)+`" not in scripts and "${alert(3)}" not in scripts
+
+
+def test_many_estates_switch_the_map_to_vector_tiles(
+    client, settings, django_assert_max_num_queries
+):
+    settings.ANJU_MAP_MARKER_LIMIT = 5
+    settings.HOME_LIST_LIMIT = 3
+    with django_assert_max_num_queries(5):
+        html = client.get("/?rooms=1").content.decode()
+    assert 'data-mode="tiles"' in html and "Leaflet.VectorGrid.bundled.min.js" in html
+    assert 'id="estates-data"' not in html, "no marker per estate at this size"
+    assert html.count('<tr>\n        <td><a href="/estates/') == 3
+    totals = selectors.vacancy_totals(VacancyQuery(rooms=(1,)))
+    assert f"符合条件的空置房源 {totals['units']} 套，分布在 {totals['estates']} 个项目" in html
+    settings.ANJU_BASEMAP = "amap"  # tiles cannot be shifted to GCJ-02: markers stay
+    assert 'data-mode="markers"' in client.get("/").content.decode()

@@ -49,7 +49,43 @@
       });
     },
   });
-  map.addLayer(cluster);
+  var tiled = root.dataset.mode === "tiles" && L.vectorGrid;
+  var tiles = null;
+  if (tiled) {
+    // Too many estates for markers: the server draws them as vector tiles (one query each),
+    // aggregated per estate below zoom 15 and as single units above.
+    tiles = L.vectorGrid.protobuf(tileUrl(location.search.slice(1)), {
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      maxNativeZoom: 19,
+      vectorTileLayerStyles: {
+        estates: function (p) {
+          return {
+            radius: Math.min(16, 4 + Math.sqrt(p.vacant_units || 0) * 2),
+            fill: true, fillColor: "#b5442c", fillOpacity: 0.85, color: "#fff", weight: 1.5,
+          };
+        },
+        "vacant-units": { radius: 5, fill: true, fillColor: "#1f5fa8", fillOpacity: 0.9, color: "#fff", weight: 1 },
+      },
+    });
+    tiles.on("click", function (e) {
+      var p = e.layer.properties;
+      var html = p.vacant_units != null
+        ? "<strong>" + esc(p.name) + "</strong><br>" + esc(p.address) + "<br>符合条件的空置房源 " +
+          p.vacant_units + " 套<br><a href=\"/estates/" + esc(p.ref) + "/\">查看项目与房源</a>"
+        : "<strong>" + esc(p.estate_name) + "</strong> " + esc(p.building_number) + " " + esc(p.number) +
+          "<br>" + esc(p.rooms) + "室 · " + esc(p.area) + " ㎡ · 月租 " + esc(p.monthly_rent) + " 元" +
+          "<br><a href=\"/estates/" + esc(p.estate_id) + "/\">查看项目与房源</a>";
+      L.popup().setLatLng(e.latlng).setContent(html).openOn(map);
+    });
+    tiles.addTo(map);
+  } else {
+    map.addLayer(cluster);
+  }
+
+  function tileUrl(query) {
+    return "/tiles/vacant-units/{z}/{x}/{y}.pbf" + (query ? "?" + query : "");
+  }
 
   function draw(features) {
     cluster.clearLayers();
@@ -143,6 +179,21 @@
     if (push) history.pushState({ q: query }, "", query ? "/?" + query : "/");
     unitsLink.href = "/units/" + (query ? "?" + query : "");
     root.setAttribute("aria-busy", "true");
+    if (tiled) {
+      tiles.setUrl(tileUrl(query));
+      // The list shows the first page; the count comes with it.
+      return fetch("/api/estates/?page_size=200" + (query ? "&" + query : ""))
+        .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+        .then(function (body) {
+          if (ticket !== latest) return;
+          showErrors({});
+          renderList(body.features);
+          count.textContent = "符合条件的项目 " + body.count + " 个（地图显示全部，列表列出前 " +
+            body.features.length + " 个）。";
+        })
+        .catch(function (errors) { if (ticket === latest) showErrors(errors && typeof errors === "object" ? errors : {}); })
+        .finally(function () { if (ticket === latest) root.removeAttribute("aria-busy"); });
+    }
     return fetchAll("/api/estates/?page_size=1000" + (query ? "&" + query : ""), [])
       .then(function (features) {
         if (ticket !== latest) return;
@@ -264,6 +315,6 @@
     details.open = false;
   }
 
-  var initial = JSON.parse(document.getElementById("estates-data").textContent);
-  draw(initial.features);
+  var data = document.getElementById("estates-data");
+  if (data && !tiled) draw(JSON.parse(data.textContent).features);
 })();

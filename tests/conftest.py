@@ -14,6 +14,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check behaviour, not speed: no per-example deadline on a busy CI machine.
+hypothesis_settings.register_profile("anju", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("anju")
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

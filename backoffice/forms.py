@@ -76,9 +76,16 @@ class EstateForm(forms.ModelForm):
         profile = getattr(user, "staff_profile", None)
         if profile is not None and profile.operator_id:
             # An operator keeps its own estates; where they lie is the department's call.
-            for name in ("district", "street", "community", "operator"):
+            # (Disabled fields still validate their value against the queryset.)
+            for name in ("district", "street", "community"):
+                self.fields[name].queryset = Region.objects.filter(
+                    pk=getattr(self.instance, f"{name}_id")
+                ).defer("boundary")
                 self.fields[name].disabled = True
-        self.fields["operator"].queryset = Operator.objects.all()
+            self.fields["operator"].queryset = Operator.objects.filter(pk=profile.operator_id)
+            self.fields["operator"].disabled = True
+        if not (profile is not None and profile.operator_id):
+            self.fields["operator"].queryset = Operator.objects.all()
         self.fields["location"].help_text = _("在地图上点选项目入口或中心位置")
         self.fields["boundary"].help_text = _("在地图上绘制用地边界（可选）")
         if self.instance.pk:

@@ -90,25 +90,30 @@ class CorrectionForm(forms.Form):
 @staff_required
 def notice_correct(request: HttpRequest, publication_id: int) -> HttpResponse:
     """A correction is a new version naming the one it replaces and why; the list is kept."""
-    publication = get_object_or_404(_publications(request.user), pk=publication_id)
+    publication = get_object_or_404(_publications(request.user).current(), pk=publication_id)
     _require_publisher(request)
     form = CorrectionForm(
         request.POST or None, initial={"title": publication.title, "body": publication.body}
     )
     if request.method == "POST" and form.is_valid():
-        services.enqueue_publication(
-            kind=publication.kind,
-            region=publication.region,
-            title=form.cleaned_data["title"],
-            body=form.cleaned_data["body"],
-            columns=publication.columns,
-            rows=publication.items,
-            supersedes=publication,
-            reason=form.cleaned_data["reason"],
-            actor=request.user,
-        )
-        messages.success(request, _("更正已提交，将作为新版本发布，原版本保留。"))
-        return redirect("publishing")
+        try:
+            services.enqueue_publication(
+                kind=publication.kind,
+                region=publication.region,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                columns=publication.columns,
+                rows=publication.items,
+                masked=True,
+                supersedes=publication,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except services.PublishError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("更正已提交，将作为新版本发布，原版本保留。"))
+            return redirect("publishing")
     return render(
         request, "staff/publishing/correction_form.html", {"form": form, "publication": publication}
     )

@@ -43,6 +43,7 @@ def _utc(moment) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
+@transaction.atomic
 def enqueue_publication(
     *,
     kind: str,
@@ -55,6 +56,8 @@ def enqueue_publication(
     supersedes: Publication | None = None,
     reason: str = "",
     actor=None,
+    masked: bool = False,
+    subject: dict | None = None,
 ) -> Outbox:
     """Write the outbox row inside the caller's transaction; a worker publishes it after commit.
 
@@ -64,12 +67,23 @@ def enqueue_publication(
         raise PublishError(f"未知的公开类别：{kind}")
     if supersedes is not None and not reason.strip():
         raise PublishError("更正须说明原因。")
+    if supersedes is not None:
+        latest = Publication.objects.select_for_update().get(pk=supersedes.pk)
+        if (
+            hasattr(latest, "superseded_by")
+            or Outbox.objects.filter(
+                payload__supersedes=latest.pk, processed_at__isnull=True
+            ).exists()
+        ):
+            raise PublishError("该版本已被更正或正在更正，请在最新版本上更正。")
     columns = list(columns or [])
     payload = {
         "title": title,
         "body": body,
         "columns": columns,
-        "items": mask_rows(columns, list(rows or [])),
+        # Rows of an earlier version are masked already; masking twice would erase them.
+        "items": list(rows or []) if masked else mask_rows(columns, list(rows or [])),
+        "subject": subject or {},
         "period_working_days": period_working_days,
         "supersedes": supersedes.pk if supersedes else None,
         "reason": reason.strip(),
@@ -141,7 +155,10 @@ def _publish(outbox: Outbox) -> Publication:
         columns=p["columns"],
         items=p["items"],
         published_at=now,
-        period_ends_at=add_working_days(now, days) if days else None,
+        # A correction keeps the period it corrects; a new list starts its own.
+        period_ends_at=add_working_days(now, days)
+        if days
+        else (previous.period_ends_at if previous else None),
         outbox=outbox,
     )
     publication.content_hash = content_hash(document_of(publication))
@@ -253,6 +270,17 @@ def release_vacancies(estate, *, actor) -> Outbox:
         )
     if not rows:
         raise PublishError("该项目目前没有空置房源，无需发布。")
+    if not estate.published:
+        raise PublishError("项目尚未公开，请先公开项目再发布房源。")
+    releases = Outbox.objects.filter(kind=Kind.VACANCY_RELEASE, payload__subject__estate=estate.pk)
+    if releases.filter(processed_at__isnull=True).exists():
+        raise PublishError("该项目的房源发布正在处理中，请稍后再试。")
+    # A new release replaces the estate's last one, so only one list of its vacancies is current.
+    last = (
+        Publication.objects.filter(outbox__in=releases, superseded_by__isnull=True)
+        .order_by("-published_at")
+        .first()
+    )
     outbox = enqueue_publication(
         kind=Kind.VACANCY_RELEASE,
         region=estate.district,
@@ -262,6 +290,9 @@ def release_vacancies(estate, *, actor) -> Outbox:
         columns=VACANCY_COLUMNS,
         rows=rows,
         actor=actor,
+        subject={"estate": estate.pk},
+        supersedes=last,
+        reason="房源更新" if last else "",
     )
     record_event(
         "estate.vacancies_released",

@@ -58,6 +58,13 @@ class NotAllowed(Exception):
 
 
 MANUAL_STATUSES = {Unit.Status.VACANT, Unit.Status.REPAIR, Unit.Status.WITHHELD}
+NEW_UNIT_DEFAULTS = {
+    "halls": 1,
+    "baths": 1,
+    "orientation": Unit.Orientation.SOUTH,
+    "accessible": False,
+    "status": Unit.Status.WITHHELD,
+}
 ESTATE_FIELDS = [
     "name",
     "address",
@@ -287,7 +294,9 @@ def import_stock(plan: StockPlan, *, actor) -> dict[str, int]:
 
     existing = {
         (u.building_id, u.number): u
-        for u in Unit.objects.filter(building__in=list(buildings.values()))
+        for u in Unit.objects.select_for_update()
+        .select_related("building")
+        .filter(building__in=list(buildings.values()))
     }
     fields = [
         "floor",
@@ -303,7 +312,7 @@ def import_stock(plan: StockPlan, *, actor) -> dict[str, int]:
     created, updated, events = [], [], []
     for r in plan.rows:
         building = buildings[(estate_ids[r.estate], r.building)]
-        values = {
+        given = {
             "floor": r.floor,
             "rooms": r.rooms,
             "halls": r.halls,
@@ -314,11 +323,21 @@ def import_stock(plan: StockPlan, *, actor) -> dict[str, int]:
             "accessible": r.accessible,
             "status": r.status,
         }
+        values = {f: v for f, v in given.items() if v is not None}  # columns the file has
         unit = existing.get((building.pk, r.unit))
         if unit is None:
-            created.append(Unit(building=building, number=r.unit, **values))
+            created.append(Unit(building=building, number=r.unit, **(NEW_UNIT_DEFAULTS | values)))
             continue
-        changed = [f for f in fields if getattr(unit, f) != values[f]]  # 406.00 == 406.0
+        if (
+            "status" in values
+            and values["status"] != unit.status
+            and unit.status not in MANUAL_STATUSES
+        ):
+            raise NotAllowed(
+                f"第 {r.row} 行“状态”：{r.building} {r.unit} 现为“{unit.get_status_display()}”，"
+                "不能由导入改变；未写入任何数据。"
+            )
+        changed = [f for f in values if getattr(unit, f) != values[f]]  # 406.00 == 406.0
         if changed:
             before = {f: str(getattr(unit, f)) for f in changed}
             for f in changed:

@@ -57,13 +57,15 @@ class StockRow:
     unit: str
     floor: int
     rooms: int
-    halls: int
-    baths: int
+    # Optional columns: None when the file does not give them, so an update leaves them as they
+    # are (a rent sheet without 状态 must not reset statuses); new units get defaults.
+    halls: int | None
+    baths: int | None
     area: Decimal
     rent: Decimal
-    orientation: str
-    accessible: bool
-    status: str
+    orientation: str | None
+    accessible: bool | None
+    status: str | None
     geometry: BaseGeometry | None  # WGS84: a Point (building position) or Polygon (footprint)
 
 
@@ -113,6 +115,10 @@ def read_frame(path: Path, declared_crs: str) -> tuple[pd.DataFrame, int, bool]:
     except Exception as exc:  # GDAL reports a broken file in many ways
         raise StockFileError(f"文件无法读取（{_short(exc)}）：文件可能已损坏或不完整。") from exc
     if gdf.crs is not None and not gdf.crs.is_geographic:
+        if declared_crs not in ("wgs84", "cgcs2000"):
+            raise StockFileError(
+                "文件自带投影坐标系，不能再按高德/百度坐标换算；请选择 WGS84 或 CGCS2000。"
+            )
         gdf = gdf.to_crs(4326)
     frame = pd.DataFrame(gdf.drop(columns="geometry").astype(object).where(gdf.notna(), None))
     geoms = list(gdf.geometry)
@@ -129,9 +135,21 @@ def _read_table(path: Path, suffix: str) -> pd.DataFrame:
     try:
         if suffix == ".csv":
             try:
-                frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+                frame = pd.read_csv(
+                    path,
+                    dtype=str,
+                    encoding="utf-8-sig",
+                    keep_default_na=False,
+                    skip_blank_lines=False,
+                )
             except UnicodeDecodeError:
-                frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
+                frame = pd.read_csv(
+                    path,
+                    dtype=str,
+                    encoding="gb18030",
+                    keep_default_na=False,
+                    skip_blank_lines=False,
+                )
         else:
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:
@@ -271,6 +289,8 @@ def check_rows(
     seen: dict[tuple[str, str, str], int] = {}
     for offset, record in enumerate(frame.to_dict("records")):
         row = first_row + offset
+        if not any(_text(record.get(c.key)) for c in COLUMNS) and record.get("geometry") is None:
+            continue  # a blank line keeps its number but is no unit
         problems: list[Problem] = []
         values = {c.key: _parse(c, _text(record.get(c.key)), row, problems) for c in COLUMNS}
         if spatial:
@@ -278,6 +298,7 @@ def check_rows(
         else:
             geom = _point_from_columns(record, row, problems, shift)
         _check_ranges(values, row, problems)
+        _check_limits(values, row, problems)
         key = (values["estate"] or "", values["building"] or "", values["unit"] or "")
         if all(key):
             if key in seen:
@@ -303,19 +324,38 @@ def check_rows(
                 unit=values["unit"],
                 floor=values["floor"],
                 rooms=values["rooms"],
-                halls=values["halls"] if values["halls"] is not None else 1,
-                baths=values["baths"] if values["baths"] is not None else 1,
+                halls=values["halls"],
+                baths=values["baths"],
                 area=values["area"],
                 rent=values["rent"],
-                orientation=values["orient"] or Unit.Orientation.SOUTH,
-                accessible=bool(values["access"]),
-                status=values["status"] or Unit.Status.WITHHELD,
+                orientation=values["orient"],
+                accessible=values["access"],
+                status=values["status"],
                 geometry=geom,
             )
         )
     if not plan.row_count:
         plan.problems.append(Problem(0, "", "文件中没有数据行"))
     return plan
+
+
+IMPORTABLE_STATUSES = {Unit.Status.VACANT, Unit.Status.REPAIR, Unit.Status.WITHHELD}
+TEXT_LIMITS = {"estate": 120, "address": 200, "building": 20, "unit": 20}
+
+
+def _check_limits(values: dict, row: int, problems: list[Problem]) -> None:
+    """The database's own limits, checked here so the clerk sees the row, not a failed commit."""
+    for key, limit in TEXT_LIMITS.items():
+        if values[key] and len(values[key]) > limit:
+            header = next(c.header for c in COLUMNS if c.key == key)
+            problems.append(Problem(row, header, f"超过 {limit} 个字"))
+    for key, header in (("halls", "厅"), ("baths", "卫")):
+        if values[key] is not None and not 0 <= values[key] <= 10:
+            problems.append(Problem(row, header, f"{header}数 {values[key]} 不正确"))
+    if values["rent"] is not None and values["rent"] >= 1_000_000:
+        problems.append(Problem(row, "月租金", "月租金过大"))
+    if values["floor"] is not None and values["floor"] > 300:
+        problems.append(Problem(row, "楼层", f"楼层 {values['floor']} 不正确"))
 
 
 def _check_ranges(values: dict, row: int, problems: list[Problem]) -> None:
@@ -343,7 +383,9 @@ def _check_ranges(values: dict, row: int, problems: list[Problem]) -> None:
 def check_against_stock(plan: StockPlan, visible_estates, districts_in_scope) -> None:
     """Existing estates the user may change, new ones inside the jurisdiction, points in place."""
     names = sorted({r.estate for r in plan.rows})
-    existing = dict(visible_estates.filter(name__in=names).values_list("name", "id"))
+    visible = list(visible_estates.filter(name__in=names).values_list("name", "id"))
+    existing = dict(visible)
+    ambiguous = {n for n in existing if sum(1 for name, _ in visible if name == n) > 1}
     elsewhere = set(
         Estate.objects.filter(name__in=set(names) - set(existing)).values_list("name", flat=True)
     )
@@ -354,6 +396,15 @@ def check_against_stock(plan: StockPlan, visible_estates, districts_in_scope) ->
     first_rows: dict[str, StockRow] = {}
     kept = []
     for r in plan.rows:
+        if r.estate in ambiguous:
+            plan.problems.append(
+                Problem(
+                    r.row,
+                    "项目名称",
+                    f"辖区内有多个项目名为“{r.estate}”，无法确定，请先在后台改名区分",
+                )
+            )
+            continue
         if r.estate in elsewhere:
             plan.problems.append(Problem(r.row, "项目名称", f"项目“{r.estate}”不在您的管辖范围内"))
             continue
@@ -382,12 +433,36 @@ def check_against_stock(plan: StockPlan, visible_estates, districts_in_scope) ->
     plan.rows = kept
     plan.existing_estates = existing
     plan.new_estates = [n for n in names if n not in existing and n not in elsewhere]
+    current: dict[tuple, str] = {}
     if existing:
         keys = {(r.estate, r.building, r.unit) for r in kept if r.estate in existing}
         units = Unit.objects.filter(building__estate_id__in=existing.values()).values_list(
-            "building__estate__name", "building__number", "number"
+            "building__estate__name", "building__number", "number", "status"
         )
-        plan.existing_units = sum(1 for k in units if k in keys)
+        current = {(e, b, n): st for e, b, n, st in units if (e, b, n) in keys}
+        plan.existing_units = len(current)
+    _check_statuses(plan, current)
+
+
+def _check_statuses(plan: StockPlan, current: dict[tuple, str]) -> None:
+    """An import may set a unit vacant, under repair or withheld; who lives in it, or is
+    offered it, is for the allocation and tenancy workflow to change."""
+    kept = []
+    for r in plan.rows:
+        now = current.get((r.estate, r.building, r.unit))
+        wanted = r.status
+        if wanted is None or wanted == now:
+            kept.append(r)
+            continue
+        if wanted not in IMPORTABLE_STATUSES:
+            message = "导入只能设为空置、维修中或暂不分配；入住与配租由业务流程变更"
+        elif now is not None and now not in IMPORTABLE_STATUSES:
+            message = f"该房屋现为“{Unit.Status(now).label}”，不能由导入改变状态"
+        else:
+            kept.append(r)
+            continue
+        plan.problems.append(Problem(r.row, "状态", message))
+    plan.rows = kept
 
 
 def plan_stock_file(

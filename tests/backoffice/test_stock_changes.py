@@ -210,3 +210,17 @@ def test_operators_edit_their_estates_but_do_not_register_new_ones(client, cast)
     assert client.get(reverse("asset-estate-new")).status_code == 403
     client.force_login(cast.users["district"])
     assert client.get(reverse("asset-estate-new")).status_code == 200
+
+
+def test_operators_save_edits_of_their_estates(client, cast):
+    client.force_login(cast.users["operator"])
+    estate = cast.inside["operator"]
+    response = client.post(
+        reverse("asset-estate-edit", args=[estate.pk]), estate_form_data(estate, name="运营改名")
+    )
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    estate.refresh_from_db()
+    assert (
+        estate.name == "运营改名"
+        and estate.operator_id == cast.users["operator"].staff_profile.operator_id
+    )

@@ -396,3 +396,61 @@ def test_command_line_import_checks_then_commits(clerk, tmp_path):
             stderr=StringIO(),
             verbosity=0,
         )
+
+
+def test_a_rent_sheet_without_statuses_keeps_every_status(clerk, cast, tmp_path):
+    estate = cast.inside["district"]
+    units = Unit.objects.filter(building__estate=estate)
+    before = dict(units.values_list("pk", "status"))
+    path = export_stock(units, "csv")
+    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig").drop(columns=["状态", "朝向"])
+    table["月租金"] = "999"
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    plan = plan_for(clerk, path)
+    assert plan.ok, [str(p) for p in plan.errors[:3]]
+    services.import_stock(plan, actor=clerk)
+    assert dict(units.values_list("pk", "status")) == before
+    assert set(units.values_list("monthly_rent", flat=True)) == {Decimal("999")}
+
+
+def test_an_import_cannot_empty_an_occupied_unit(clerk, cast, tmp_path):
+    estate = cast.inside["district"]
+    occupied = Unit.objects.filter(building__estate=estate, status="occupied").first()
+    path = export_stock(Unit.objects.filter(pk=occupied.pk), "csv")
+    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    table["状态"] = "空置"
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    plan = plan_for(clerk, path)
+    (problem,) = plan.errors
+    assert problem.row == 2 and problem.field == "状态" and "已入住" in problem.message
+
+
+def test_blank_lines_keep_row_numbers(clerk, tmp_path):
+    table = pd.DataFrame(rows(2)).astype(str)
+    table.loc[1, "area"] = "abc"
+    table["经度"], table["纬度"] = QIAOCHENG_POINT
+    path = tmp_path / "blank.csv"
+    text = table.to_csv(index=False)
+    header, first, second = text.strip().split("\n")
+    path.write_text(f"{header}\n{first}\n\n{second}\n", encoding="utf-8")
+    plan = plan_for(clerk, path)
+    assert [(p.row, p.field) for p in plan.errors] == [(4, "面积")]
+
+
+def test_a_chinese_shift_on_top_of_a_projected_file_is_refused(clerk, tmp_path):
+    path = geo_file(tmp_path, rows(1), [Point(*QIAOCHENG_POINT)], "p.gpkg", "GPKG")
+    gpd.read_file(path).to_crs(3857).to_file(path, driver="GPKG", engine="pyogrio")
+    with pytest.raises(StockFileError, match="投影坐标系"):
+        plan_for(clerk, path, "gcj02")
+
+
+def test_database_limits_are_reported_by_row(clerk, tmp_path):
+    path = geo_file(
+        tmp_path,
+        rows(1, halls="12", unit="X" * 30),
+        [Point(*QIAOCHENG_POINT)],
+        "l.geojson",
+        "GeoJSON",
+    )
+    found = {(p.row, p.field) for p in plan_for(clerk, path).errors}
+    assert {(1, "厅"), (1, "房号")} <= found

@@ -62,8 +62,11 @@ def test_a_correction_is_a_new_version_naming_the_old_one(client, notice):
     )
     assert (fixed.version, fixed.series_id, fixed.supersedes_id) == (2, notice.series_id, notice.pk)
     assert fixed.correction_reason == "第 2 户家庭人口有误"
-    third = publish(supersedes=notice, reason="再次更正")  # names v1: applies to the newest
+    with pytest.raises(services.PublishError, match="最新版本"):
+        publish(supersedes=notice, reason="对旧版本的更正")  # would silently undo version 2
+    third = publish(supersedes=fixed, reason="再次更正")
     assert (third.version, third.supersedes_id) == (3, fixed.pk)
+    assert third.period_ends_at == notice.period_ends_at, "a correction keeps the period"
     assert list(Publication.objects.current().filter(series=notice.series)) == [third]
     old = client.get(reverse("notice-version", args=[notice.series_id, 1])).content.decode()
     assert "这是历史版本，已被更正" in old
@@ -327,3 +330,39 @@ def test_staff_keep_guides_with_attachments_shown_in_the_portal(client, cast):
     assert b"".join(download.streaming_content) == b"%PDF-1.4 test"
     client.force_login(cast.users["community"])
     assert client.get(reverse("publishing-pages")).status_code == 403
+
+
+def test_vacancy_releases_need_a_published_estate_and_replace_the_last_one(cast):
+    estate = cast.inside["district"]
+    first = services.process_outbox(services.release_vacancies(estate, actor=None).pk)
+    second = services.process_outbox(services.release_vacancies(estate, actor=None).pk)
+    assert second.supersedes_id == first.pk and second.series_id == first.series_id
+    assert list(Publication.objects.current().filter(series=first.series)) == [second]
+    estate.published = False
+    estate.save()
+    with pytest.raises(services.PublishError, match="尚未公开"):
+        services.release_vacancies(estate, actor=None)
+
+
+def test_corrections_do_not_mask_twice(client, cast, notice):
+    client.force_login(cast.users["district"])
+    client.post(
+        reverse("publishing-correct", args=[notice.pk]),
+        {"title": notice.title, "body": "更正正文", "reason": "正文有误"},
+    )
+    fixed = services.process_outbox(Outbox.objects.latest("pk").pk)
+    assert fixed.items == notice.items, "already masked rows are published as they were"
+    assert fixed.period_ends_at == notice.period_ends_at
+
+
+def test_notice_map_tooltips_are_text(client, cast):
+    from geo.models import Building
+
+    estate = cast.inside["district"]
+    for i, building in enumerate(Building.objects.filter(estate=estate)):
+        building.number = f"<img src=x{i} onerr"
+        building.save()
+    publication = services.process_outbox(services.release_vacancies(estate, actor=None).pk)
+    html = client.get(reverse("notice", args=[publication.series_id])).content.decode()
+    assert "bindTooltip(document.createTextNode(p.label))" in html
+    assert "<img src=x" not in html

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from backoffice.jurisdiction import region_scope
+from backoffice.jurisdiction import may, region_scope
 from geo import crs, services
 from geo.models import Estate, Region
 from geo.stock_import import StockFileError, plan_stock_file
@@ -32,6 +32,8 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"没有用户 {username}") from exc
+        if not may(user, "can_edit_stock"):
+            raise CommandError(f"{username} 的角色不能维护房源。")
         show = options["verbosity"] > 0
         with tqdm(desc="检查", unit="行", disable=not show) as bar:
             try:

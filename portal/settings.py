@@ -166,16 +166,17 @@ ANJU_BOUNDARY_ATTRIBUTION = env_str(
 
 # Public holidays (ISO dates) that publicity periods in working days skip.
 ANJU_HOLIDAYS = env_list("ANJU_HOLIDAYS", [])
-# Publicity period of review notices, in working days (a national minimum; counties may set more).
-ANJU_REVIEW_PUBLICITY_DAYS = env_int("ANJU_REVIEW_PUBLICITY_DAYS", 7)
 
 
 # Department data: the city data-sharing platform (signed HTTP) or delivered files.
 ANJU_DATA_SOURCE = env_str("ANJU_DATA_SOURCE", "http")
 ANJU_DATA_PLATFORM_URL = env_str("ANJU_DATA_PLATFORM_URL", "http://127.0.0.1:8765")
 ANJU_DATA_PLATFORM_APP_ID = env_str("ANJU_DATA_PLATFORM_APP_ID", "anju-demo")
-ANJU_DATA_PLATFORM_SECRET = env_str(
-    "ANJU_DATA_PLATFORM_SECRET", "anju-demo-secret" if DEBUG else None
+# Development talks to the demo platform; production must be given the real secret.
+ANJU_DATA_PLATFORM_SECRET = (
+    env_str("ANJU_DATA_PLATFORM_SECRET", "anju-demo-secret")
+    if DEBUG or ANJU_DATA_SOURCE != "http"
+    else env_str("ANJU_DATA_PLATFORM_SECRET")
 )
 ANJU_DATA_PLATFORM_TIMEOUT = float(env_str("ANJU_DATA_PLATFORM_TIMEOUT", "3"))  # type: ignore[arg-type]
 ANJU_DATA_SNAPSHOT_DIR = env_str("ANJU_DATA_SNAPSHOT_DIR", str(BASE_DIR / "data" / "snapshots"))

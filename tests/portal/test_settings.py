@@ -16,6 +16,7 @@ PROD = {
     "SECRET_KEY": "x" * 50,
     "ALLOWED_HOSTS": "anju.example",
     "DATABASE_URL": "postgis://u@127.0.0.1:5432/anju",
+    "ANJU_DATA_PLATFORM_SECRET": "platform-secret",
 }
 
 
@@ -37,7 +38,9 @@ def start_django(env: dict) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "ANJU_DATA_PLATFORM_SECRET"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PROD.items() if k != missing}
     result = start_django(env)

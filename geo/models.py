@@ -335,6 +335,11 @@ class Unit(models.Model):
         return f"{self.rooms}室{self.halls}厅{self.baths}卫"
 
 
+# The statuses staff (or an import) may set by hand; offers and tenancies change through their
+# own workflow.
+MANUAL_STATUSES = frozenset({Unit.Status.VACANT, Unit.Status.REPAIR, Unit.Status.WITHHELD})
+
+
 class POI(GeometryCheckedByDatabase):
     """A point of interest near estates that applicants weigh: schools, clinics, bus stops."""
 

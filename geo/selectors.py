@@ -5,7 +5,7 @@ import math
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Polygon
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.db.models.functions import Coalesce
 
 from geo.models import POI, Estate, Region, Unit
@@ -13,26 +13,11 @@ from geo.vacancy import VacancyQuery
 
 # Estates carry their regions for display; the regions' outlines stay in the database.
 REGION_GEOMETRY = ("district__boundary", "street__boundary")
-VACANT = Q(buildings__units__status=Unit.Status.VACANT)
 
 
 def demo_data_present() -> bool:
     """True when any published estate is synthetic, so pages can say so plainly."""
     return Estate.objects.published().filter(is_demo=True).exists()
-
-
-def public_estates_with_vacancy() -> QuerySet[Estate]:
-    """Published estates with their vacant-unit and total-unit counts, in one query."""
-    return (
-        Estate.objects.published()
-        .select_related("district", "street")
-        .defer(*REGION_GEOMETRY)
-        .annotate(
-            vacant_count=Count("buildings__units", filter=VACANT),
-            unit_count=Count("buildings__units"),
-        )
-        .order_by("district__adcode", "-vacant_count", "name")
-    )
 
 
 def public_estate(estate_id: int) -> Estate:

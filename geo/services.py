@@ -9,7 +9,7 @@ from django.db import transaction
 
 from archive.models import Event
 from archive.services import record_event, record_events
-from geo.models import Building, Estate, Region, Unit
+from geo.models import MANUAL_STATUSES, Building, Estate, Region, Unit
 from geo.region_import import RegionRecord, sorted_for_insert
 from geo.stock_import import StockPlan
 
@@ -57,7 +57,6 @@ class NotAllowed(Exception):
     """The change is not one this action may make (the message says why, in Chinese)."""
 
 
-MANUAL_STATUSES = {Unit.Status.VACANT, Unit.Status.REPAIR, Unit.Status.WITHHELD}
 NEW_UNIT_DEFAULTS = {
     "halls": 1,
     "baths": 1,

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from geo import crs as crs_module
-from geo.models import Estate, Unit
+from geo.models import MANUAL_STATUSES, Estate, Unit
 from geo.stock_columns import COLUMNS, FALSE, LAT, LON, ORIENTATIONS, STATUSES, TRUE, canonical
 
 SPATIAL = {".geojson", ".json", ".zip", ".gpkg", ".kml", ".shp"}
@@ -339,7 +339,6 @@ def check_rows(
     return plan
 
 
-IMPORTABLE_STATUSES = {Unit.Status.VACANT, Unit.Status.REPAIR, Unit.Status.WITHHELD}
 TEXT_LIMITS = {"estate": 120, "address": 200, "building": 20, "unit": 20}
 
 
@@ -454,9 +453,9 @@ def _check_statuses(plan: StockPlan, current: dict[tuple, str]) -> None:
         if wanted is None or wanted == now:
             kept.append(r)
             continue
-        if wanted not in IMPORTABLE_STATUSES:
+        if wanted not in MANUAL_STATUSES:
             message = "导入只能设为空置、维修中或暂不分配；入住与配租由业务流程变更"
-        elif now is not None and now not in IMPORTABLE_STATUSES:
+        elif now is not None and now not in MANUAL_STATUSES:
             message = f"该房屋现为“{Unit.Status(now).label}”，不能由导入改变状态"
         else:
             kept.append(r)

@@ -17,6 +17,7 @@ from geo.models import Region
 class Kind(models.TextChoices):
     REVIEW_NOTICE = "review", _("审核公示")
     WAITLIST = "waitlist", _("轮候名单")
+    ALLOCATION_ROUND = "round", _("配租摇号公告")
     ALLOCATION_RESULT = "allocation", _("配租结果")
     DISHONESTY_LIST = "dishonesty", _("失信名单")
     VACANCY_RELEASE = "vacancy", _("房源发布")
@@ -91,6 +92,8 @@ class Publication(models.Model):
     body = models.TextField(_("正文"), blank=True)
     columns = models.JSONField(_("列"), default=list)
     items = models.JSONField(_("名单"), default=list)  # masked rows, as published
+    # Machine-readable parts beside the list (a draw's lottery.json); hashed with the rest.
+    data = models.JSONField(_("附加数据"), null=True, blank=True)
     content_hash = models.CharField(_("内容哈希"), max_length=64, unique=True)
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now, db_index=True)
     period_ends_at = models.DateTimeField(_("公示截止"), null=True, blank=True)

@@ -21,8 +21,11 @@ class PublishError(Exception):
 
 
 def document_of(publication: Publication) -> dict:
-    """What a version says, exactly as hashed; the JSON download is these bytes."""
-    return {
+    """What a version says, exactly as hashed; the JSON download is these bytes.
+
+    `data` is only present when a version carries some, so older hashes stay valid.
+    """
+    document = {
         "series": publication.series_id,
         "version": publication.version,
         "supersedes": publication.supersedes.content_hash if publication.supersedes else None,
@@ -36,6 +39,9 @@ def document_of(publication: Publication) -> dict:
         "published_at": _utc(publication.published_at),
         "period_ends_at": _utc(publication.period_ends_at),
     }
+    if publication.data:
+        document["data"] = publication.data
+    return document
 
 
 def _utc(moment) -> str | None:
@@ -58,10 +64,12 @@ def enqueue_publication(
     actor=None,
     masked: bool = False,
     subject: dict | None = None,
+    data: dict | None = None,
 ) -> Outbox:
     """Write the outbox row inside the caller's transaction; a worker publishes it after commit.
 
-    Rows are masked here, so nothing unmasked is stored even while waiting.
+    Rows are masked here, so nothing unmasked is stored even while waiting; `data` is published
+    as given and must hold no personal data (public keys, numbers, hashes).
     """
     if kind not in Kind.values:
         raise PublishError(f"未知的公开类别：{kind}")
@@ -76,6 +84,8 @@ def enqueue_publication(
             ).exists()
         ):
             raise PublishError("该版本已被更正或正在更正，请在最新版本上更正。")
+    if supersedes is not None and data is None:
+        data = supersedes.data  # a correction keeps what it does not correct
     columns = list(columns or [])
     payload = {
         "title": title,
@@ -84,6 +94,7 @@ def enqueue_publication(
         # Rows of an earlier version are masked already; masking twice would erase them.
         "items": list(rows or []) if masked else mask_rows(columns, list(rows or [])),
         "subject": subject or {},
+        "data": data or None,
         "period_working_days": period_working_days,
         "supersedes": supersedes.pk if supersedes else None,
         "reason": reason.strip(),
@@ -154,6 +165,7 @@ def _publish(outbox: Outbox) -> Publication:
         body=p["body"],
         columns=p["columns"],
         items=p["items"],
+        data=p.get("data") or None,
         published_at=now,
         # A correction keeps the period it corrects; a new list starts its own.
         period_ends_at=add_working_days(now, days)

@@ -44,7 +44,7 @@ def record(department: str, id_number: str) -> dict:
     if department == "police":
         size = rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5])
         members = [{"name": person_name(id_number), "id_number": id_number, "relation": "本人"}]
-        relations = ["配偶", "子女", "子女", "父母"]
+        relations = ["配偶", "子", "女", "母亲"]
         for i in range(size - 1):
             members.append(
                 {

@@ -29,14 +29,16 @@ PLAN = [
     ("second_review", 2, None),
     ("returned", 1, None),
     ("rejected", 1, "901"),
-    ("approved", 3, None),
+    ("approved", 24, None),
     ("publicity", 5, None),
 ]
+# Approved households in each of the other counties, so every county has a waitlist.
+APPROVED_ELSEWHERE = 4
 ORDER = ["accept", "first_review", "data_check", "second_review", "publicity"]
 
 
 def _person(county: Region, n: int, sequence: str | None) -> tuple[str, str]:
-    born = date(1975, 1, 1) + timedelta(days=331 * n)
+    born = date(1962, 1, 1) + timedelta(days=(331 * n) % (365 * 40))
     id_number = make_id_number(county.adcode, born, int(sequence) if sequence else 100 + n)
     return person_name(id_number), id_number
 
@@ -59,56 +61,67 @@ def _advance(application: Application, target: str, source) -> Application:
 
 
 def seed_demo_applications() -> int:
-    """Rules, then applications in 谯城区 at every stage, and a review notice in publicity."""
+    """Rules, then applications in 谯城区 at every stage, approved households in every county
+    (the waitlists), and a review notice in publicity."""
     call_command("load_rules", str(RULES_FILE), commit=True, verbosity=0)
-    county = Region.objects.get(adcode="341602")
-    street = Region.objects.filter(parent=county).order_by("adcode").first()
-    community = Region.objects.filter(parent=street).order_by("adcode").first()
+    counties = list(Region.objects.filter(level=Region.Level.DISTRICT).order_by("adcode"))
+    home = next(c for c in counties if c.adcode == "341602")
     source = SyntheticSource()
     made, n = 0, 0
-    approved_batch_done = False
     for target, count, sequence in PLAN:
         for _ in range(count):
             n += 1
-            name, id_number = _person(county, n, sequence)
-            if Application.objects.filter(id_number=id_number).exists():
-                continue
-            members = record("police", id_number)["members"]
-            application = Application(
-                name=name,
-                id_number=id_number,
-                phone=f"1390000{n:04d}",
-                county=county,
-                street=street,
-                community=community,
-                housing_situation="租住私房",
-                current_area=30,
-                employer="（演示）某公司",
-                consent=True,
-            )
-            services.save_application(application, members, submit=target != "draft")
-            made += 1
-            if target in ("draft", "accept"):
-                continue
-            if target == "returned":
-                services.decide(
-                    application.pk,
-                    decision="return",
-                    actor=None,
-                    opinion="请补充现住房租赁合同信息",
-                )
-                continue
-            reach = "publicity" if target in ("approved", "publicity") else target
-            if target == "rejected":
-                reach = "second_review"
-            _advance(application, reach, source)
-        if target == "approved" and not approved_batch_done:
-            # This batch's publicity is already over: approved after a period without objection.
-            if _publicize(county):
+            made += _make(home, n, target, sequence, source)
+        if target == "approved":
+            for county in counties:
+                if county != home:
+                    for i in range(APPROVED_ELSEWHERE):
+                        made += _make(county, 100 + i, "approved", None, source)
+            # These batches' publicity is already over: approved after a period without
+            # objection.
+            if any([_publicize(county) for county in counties]):
                 services.finish_publicity(now=timezone.now() + timedelta(days=30))
-            approved_batch_done = True
-    _publicize(county)
+    _publicize(home)
     return made
+
+
+def _make(county: Region, n: int, target: str, sequence: str | None, source) -> int:
+    """One application in `county` taken to `target` through the services; 0 if it exists."""
+    name, id_number = _person(county, n, sequence)
+    if Application.objects.filter(id_number=id_number).exists():
+        return 0
+    street = Region.objects.filter(parent=county).order_by("adcode").first()
+    community = Region.objects.filter(parent=street).order_by("adcode").first()
+    members = record("police", id_number)["members"]
+    application = Application(
+        name=name,
+        id_number=id_number,
+        phone=f"139{county.adcode[-2:]}{n:06d}",
+        county=county,
+        street=street,
+        community=community,
+        housing_situation="租住私房",
+        current_area=30,
+        employer="（演示）某公司",
+        priorities=["dibao"] if n % 5 == 0 else [],
+        consent=True,
+    )
+    services.save_application(application, members, submit=target != "draft")
+    if target in ("draft", "accept"):
+        return 1
+    if target == "returned":
+        services.decide(
+            application.pk,
+            decision="return",
+            actor=None,
+            opinion="请补充现住房租赁合同信息",
+        )
+        return 1
+    reach = "publicity" if target in ("approved", "publicity") else target
+    if target == "rejected":
+        reach = "second_review"
+    _advance(application, reach, source)
+    return 1
 
 
 def _publicize(county: Region) -> bool:

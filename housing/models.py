@@ -289,3 +289,111 @@ class DataCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {'通过' if self.passed else '未通过'}"
+
+
+class Relation(models.TextChoices):
+    """家庭关系代码 after GB/T 4761-2008 (the two-digit groups), so exchanges with departments
+    and the national standard speak the same codes."""
+
+    SELF = "01", _("本人")
+    SPOUSE = "10", _("配偶")
+    SON = "20", _("子")
+    DAUGHTER = "30", _("女")
+    GRANDCHILD = "40", _("孙子女或外孙子女")
+    PARENT = "50", _("父母")
+    GRANDPARENT = "60", _("祖父母或外祖父母")
+    SIBLING = "70", _("兄弟姐妹")
+    OTHER_RELATIVE = "80", _("其他亲属")
+    NON_RELATIVE = "99", _("非亲属")
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def active(self) -> "HouseholdQuerySet":
+        return self.exclude(status=Household.Status.EXITED)
+
+
+class Household(models.Model):
+    """保障对象: an approved household, created once from its application; waitlists, tenancy,
+    credit and 一户一档 hang on it while the application keeps its own history."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("轮候中")
+        ALLOCATED = "allocated", _("已配租")
+        EXITED = "exited", _("已退出保障")
+
+    # The application's key is the household's: archive events of the case (recorded under
+    # household_id = application id) and of the household form one 一户一档.
+    application = models.OneToOneField(
+        Application,
+        verbose_name=_("保障申请"),
+        on_delete=models.PROTECT,
+        related_name="household",
+        primary_key=True,
+    )
+    public_key = models.CharField(_("公示编号"), max_length=8, unique=True)
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.PROTECT, null=True, blank=True, related_name="households"
+    )
+    head_name = models.CharField(_("申请人姓名"), max_length=50)
+    head_id_number = models.CharField(_("申请人身份证号"), max_length=18)
+    phone = models.CharField(_("联系电话"), max_length=11)
+    county = models.ForeignKey(
+        Region, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+"
+    )
+    street = models.ForeignKey(
+        Region, verbose_name=_("街道/乡镇"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey(
+        Region, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
+    )
+    size = models.PositiveSmallIntegerField(_("家庭人口"))
+    priorities = models.JSONField(_("优先条件"), default=list, blank=True)
+    approved_at = models.DateTimeField(_("审批通过时间"))
+    status = models.CharField(
+        _("保障状态"), max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("保障对象")
+        verbose_name_plural = _("保障对象")
+        ordering = ["approved_at", "pk"]
+        indexes = [
+            models.Index(fields=["county", "status"], name="household_county_idx"),
+            models.Index(fields=["head_id_number"], name="household_person_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=1), name="household_size_positive"),
+            # One household per person under protection at a time.
+            models.UniqueConstraint(
+                fields=["head_id_number"],
+                condition=~Q(status="exited"),
+                name="one_active_household",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_key} {self.head_name}"
+
+    @property
+    def priority_labels(self) -> list[str]:
+        labels = dict(Application.Priority.choices)
+        return [str(labels[p]) for p in self.priorities if p in labels]
+
+
+class HouseholdMember(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("与申请人关系"), max_length=2, choices=Relation.choices)
+    relation_text = models.CharField(_("关系（登记原文）"), max_length=20, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ["relation", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_relation_display()}）"

@@ -18,6 +18,7 @@ from exchange.idcard import validate_id_number
 from exchange.models import Evidence
 from exchange.sources import DataSource, SourceUnavailable, query_all
 from housing import rules
+from housing.households import create_household
 from housing.models import (
     Applicant,
     Application,
@@ -490,4 +491,5 @@ def finish_publicity(now=None) -> dict[str, int]:
                     actor=None,
                     household_id=locked.pk,
                 )
+                create_household(locked, at=min(now, timezone.now()))
     return done

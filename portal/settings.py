@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "disclosure",
     "exchange",
     "housing",
+    "allocation",
     "procrastinate.contrib.django",
 ]
 

@@ -1,4 +1,6 @@
-"""manage.py load_demo [--seed N] [--units N] [--if-empty]: a synthetic city on the real regions."""
+"""manage.py load_demo [--seed N] [--units N] [--if-empty]: a synthetic city on the real regions,
+with applications, waitlists and rounds made through every app's services (so it lives at the
+top of the layering)."""
 
 import json
 from pathlib import Path
@@ -54,16 +56,18 @@ class Command(BaseCommand):
         show = options["verbosity"] > 0
         with tqdm(total=plan.unit_total, unit="套", desc="写入房屋", disable=not show) as bar:
             counts = write_plan(plan, progress=bar.update)
+        from allocation.demo import seed_demo_allocation
         from disclosure.demo import seed_demo_disclosure
         from housing.demo import seed_demo_applications
 
         counts["publications"] = seed_demo_disclosure()
         counts["applications"] = seed_demo_applications()
+        counts["rounds"] = seed_demo_allocation(actor=_demo_clerk())
         self.stdout.write(
             self.style.SUCCESS(
                 "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
                 "{units} 套房屋，{pois} 个周边设施，{publications} 份公示公告，"
-                "{applications} 份申请。".format(**counts)
+                "{applications} 份申请，{rounds} 个配租批次。".format(**counts)
             )
         )
 
@@ -85,3 +89,21 @@ class Command(BaseCommand):
         if not result:
             raise CommandError("数据库中没有区县，无法生成演示数据。")
         return result
+
+
+def _demo_clerk():
+    """The city housing bureau's account that demo decisions are recorded under; it cannot
+    sign in (no usable password)."""
+    from django.contrib.auth import get_user_model
+
+    from backoffice.models import StaffProfile
+
+    user, created = get_user_model().objects.get_or_create(
+        username="demo-seed", defaults={"first_name": "演示数据"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    city = Region.objects.filter(level=Region.Level.CITY).order_by("adcode").first()
+    StaffProfile.objects.get_or_create(user=user, defaults={"role": "city", "region": city})
+    return user

@@ -150,8 +150,10 @@ def _choosing_round(county: Region, actor, now) -> Round:
     rounds.draw(
         round_.pk, seeds_text="05 11 16 19 24 33\n07", actor=actor, now=start + timedelta(days=3)
     )
-    rounds.open_choosing(round_.pk, starts_at=now, actor=actor, now=now)
-    _counter_choices(round_, 1, now, actor)
+    # Choosing began three hours ago: every household's slot has opened, the first has chosen.
+    began = now - timedelta(hours=3)
+    rounds.open_choosing(round_.pk, starts_at=began, actor=actor, now=began)
+    _counter_choices(round_, 1, began, actor)
     return round_
 
 

@@ -19,7 +19,11 @@ class NoticeFilter:
 
 def notices(f: NoticeFilter) -> QuerySet[Publication]:
     """Current versions, newest first, with the filters a visitor chose."""
-    qs = Publication.objects.current().select_related("region").defer("items", "region__boundary")
+    qs = (
+        Publication.objects.current()
+        .select_related("region")
+        .defer("items", "data", "region__boundary")
+    )
     if f.kind:
         qs = qs.filter(kind=f.kind)
     if f.county:

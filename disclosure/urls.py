@@ -23,6 +23,11 @@ urlpatterns = [
         views.download_json,
         name="notice-json",
     ),
+    path(
+        "notices/<int:series_id>/v<int:number>/lottery.json",
+        views.download_lottery,
+        name="notice-lottery",
+    ),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<slug:section>/", views.section_pages, name="section"),
     path("<slug:section>/<slug:slug>/", views.page_detail, name="page"),

@@ -249,6 +249,20 @@ def download_json(request: HttpRequest, series_id: int, number: int) -> HttpResp
     return response
 
 
+def download_lottery(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
+    """A draw's inputs and order, for replaying it with RFC 3797 (hashed as part of the
+    version's document, so this file cannot differ from what was published)."""
+    publication = _version_or_404(series_id, number)
+    lottery = (publication.data or {}).get("lottery")
+    if lottery is None:
+        raise Http404(_("这份公告没有摇号数据"))
+    response = HttpResponse(
+        services.canonical_json(lottery), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = _disposition(f"lottery-{series_id}-v{number}.json")
+    return response
+
+
 # --- policy, service guides, hotline ---------------------------------------------------------
 
 

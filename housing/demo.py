@@ -17,7 +17,7 @@ from exchange.sources import SyntheticSource
 from exchange.synthetic import person_name, record
 from geo.models import Region
 from housing import services
-from housing.models import Application
+from housing.models import Applicant, Application
 
 RULES_FILE = Path(settings.BASE_DIR) / "data" / "eligibility-rules.json"
 # (stage to reach, how many, ID sequence: 9xx sequences fail a rule on purpose)
@@ -93,10 +93,14 @@ def _make(county: Region, n: int, target: str, sequence: str | None, source) -> 
     street = Region.objects.filter(parent=county).order_by("adcode").first()
     community = Region.objects.filter(parent=street).order_by("adcode").first()
     members = record("police", id_number)["members"]
+    phone = f"139{county.adcode[-2:]}{n:06d}"
+    # An account for the phone, as SMS sign-in makes one: a visitor signs in as this applicant.
+    applicant, _ = Applicant.objects.get_or_create(phone=phone)
     application = Application(
+        applicant=applicant,
         name=name,
         id_number=id_number,
-        phone=f"139{county.adcode[-2:]}{n:06d}",
+        phone=phone,
         county=county,
         street=street,
         community=community,

@@ -7,8 +7,6 @@ urlpatterns = [
     path("apply/verify/", views.verify, name="apply-verify"),
     path("apply/logout/", views.logout, name="apply-logout"),
     path("apply/", views.apply, name="apply"),
-    path("my/", views.my_cases, name="my-cases"),
-    path("status/", views.status_lookup, name="status"),
     path("self-check/", views.self_check, name="self-check"),
     path("dev/sms/", views.sms_inbox, name="sms-inbox"),
 ]

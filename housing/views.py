@@ -154,13 +154,12 @@ def _prefill(request, application):
     return form, MemberFormSet(initial=rows, prefix="m")
 
 
-@applicant_required
-def my_cases(request: HttpRequest) -> HttpResponse:
-    applications = request.applicant.applications.prefetch_related("steps").select_related("county")
-    return render(request, "housing/my_cases.html", {"applications": applications})
+def applications_of(applicant: Applicant):
+    """The applicant's cases with their steps, for /my/ (composed at the portal level)."""
+    return applicant.applications.prefetch_related("steps").select_related("county")
 
 
-def status_lookup(request: HttpRequest) -> HttpResponse:
+def lookup_application(request: HttpRequest) -> tuple[Application | None, str | None, str]:
     """Public: application number + the last six ID digits; a wrong pair tells nothing."""
     application, error = None, None
     number = request.GET.get("number", "").strip().upper()
@@ -181,11 +180,7 @@ def status_lookup(request: HttpRequest) -> HttpResponse:
                 application = found
             else:
                 error = _("没有查到与申请编号和身份证号后六位相符的申请。")
-    return render(
-        request,
-        "housing/status.html",
-        {"application": application, "error": error, "number": number},
-    )
+    return application, error, number
 
 
 def self_check(request: HttpRequest) -> HttpResponse:

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from layers import api, ogc
 from layers import views as layer_views
-from portal import views
+from portal import resident, views
 
 api_patterns = [
     path("estates/", api.EstateList.as_view(), name="api-estates"),
@@ -28,6 +28,12 @@ urlpatterns = [
     path("tiles/<slug:layer>.json", layer_views.tilejson, name="tilejson"),
     path("ogc/", include(ogc.urlpatterns)),
     path("staff/", include("backoffice.urls")),
+    path("my/", resident.my_cases, name="my-cases"),
+    path("status/", resident.status, name="status"),
+    path("my/rounds/<int:round_id>/", resident.my_round, name="my-round"),
+    path("my/rounds/<int:round_id>/choose/", resident.my_choose, name="my-choose"),
+    path("my/offers/<int:offer_id>/accept/", resident.my_offer_accept, name="my-offer-accept"),
+    path("my/offers/<int:offer_id>/refuse/", resident.my_offer_refuse, name="my-offer-refuse"),
     path("", include("housing.urls")),
     path("admin/", admin.site.urls),
     # Last: disclosure's section pages (/policy/, /guide/, /contact/) take single-word paths.

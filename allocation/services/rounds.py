@@ -286,6 +286,7 @@ def draw(round_id: int, *, seeds_text: str, actor, now: datetime | None = None) 
         "algorithm": "RFC3797",
         "participants_sha256": round_.participants_sha256,
     }
+    announcement = selectors.publication_for(round_.announce_outbox_id)
     round_.draw_outbox = enqueue_publication(
         kind=Kind.ALLOCATION_ROUND,
         region=round_.county,
@@ -310,7 +311,13 @@ def draw(round_id: int, *, seeds_text: str, actor, now: datetime | None = None) 
         ],
         actor=actor,
         subject={"round": round_.pk},
-        data={"lottery": lottery},
+        data={"lottery": lottery}
+        | (
+            # The draw names the announcement it follows, by its content hash.
+            {"announcement": {"series": announcement.series_id, "hash": announcement.content_hash}}
+            if announcement
+            else {}
+        ),
     )
     round_.save()
     record_event(

@@ -1,0 +1,220 @@
+"""The resident's two pages that span the whole lifecycle, composed here at the top of the
+layering: /my/ (cases, household, waitlist place, turn to choose, offers) and the public
+/status/ lookup (a case by number, a household's waitlist place by its public key)."""
+
+import re
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from allocation import selectors as allocation
+from allocation.models import Offer, Round, Slot, WaitlistEntry
+from allocation.services import AllocationError, offers
+from allocation.services.waitlist import policy_for
+from geo import crs
+from housing.models import Household
+from housing.views import applicant_required, applications_of, lookup_application
+from portal.basemaps import current_basemap
+
+PUBLIC_KEY = re.compile(r"^[0-9A-F]{8}$")
+
+
+def household_panel(household: Household) -> dict:
+    """What a household should know about its place: position, waiting time, its turn, offers."""
+    entry = WaitlistEntry.objects.filter(household=household).first()
+    policy = policy_for(household.county)
+    now = timezone.now()
+    return {
+        "household": household,
+        "entry": entry,
+        "position": allocation.position_of(household),
+        "waiting_months": allocation.months_between(household.approved_at, now),
+        "overdue": allocation.is_overdue(household, policy, now),
+        "limit_months": policy.waiting_limit_months,
+        "slot": allocation.current_slot(household),
+        "offer": allocation.pending_offer(household),
+        "accepted": Offer.objects.filter(household=household, status=Offer.Status.ACCEPTED)
+        .select_related("unit__building__estate")
+        .first(),
+    }
+
+
+@applicant_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    applications = applications_of(request.applicant)
+    households = Household.objects.filter(applicant=request.applicant).select_related("county")
+    return render(
+        request,
+        "housing/my_cases.html",
+        {
+            "applications": applications,
+            "households": [household_panel(h) for h in households],
+            "has_open_case": any(a.stage not in ("draft", "rejected") for a in applications),
+        },
+    )
+
+
+def status(request: HttpRequest) -> HttpResponse:
+    """Public: a case by number + last six ID digits, or a waitlist place by public key (the
+    key is already in the public lists, so its place tells nothing new)."""
+    application, error, number = lookup_application(request)
+    key = request.GET.get("key", "").strip().upper()
+    place, key_error = None, None
+    if key:
+        household = (
+            Household.objects.filter(public_key=key).select_related("county").first()
+            if PUBLIC_KEY.match(key)
+            else None
+        )
+        if household is None:
+            key_error = _("没有查到这个公示编号的保障家庭。")
+        else:
+            place = household_panel(household)
+    return render(
+        request,
+        "housing/status.html",
+        {
+            "application": application,
+            "error": error,
+            "number": number,
+            "key": key,
+            "place": place,
+            "key_error": key_error,
+        },
+    )
+
+
+# --- choosing a unit (选房) and answering the offer ------------------------------------------
+
+
+def _my_slot(request: HttpRequest, round_id: int) -> Slot:
+    """The signed-in applicant's household's turn in this round; 404 for anyone else's."""
+    return get_object_or_404(
+        Slot.objects.select_related("round__county", "household"),
+        round_id=round_id,
+        household__applicant=request.applicant,
+    )
+
+
+def _map_points(units, basemap) -> list[dict]:
+    """One point per building with its choosable units, shifted for a GCJ-02 base map."""
+    buildings: dict[int, dict] = {}
+    for unit in units:
+        building = unit.building
+        point = building.position or building.estate.location
+        lon, lat = point.x, point.y
+        if basemap.shifted:
+            lon, lat = crs.wgs84_to_gcj02(lon, lat)
+        entry = buildings.setdefault(
+            building.pk,
+            {
+                "label": f"{building.estate.name} {building.number}",
+                "lon": round(lon, 6),
+                "lat": round(lat, 6),
+                "units": [],
+            },
+        )
+        entry["units"].append(
+            {
+                "id": unit.pk,
+                "text": f"{unit.number} · {unit.floor}层 · {unit.layout} · {unit.area}㎡ · "
+                f"月租 {unit.monthly_rent} 元",
+            }
+        )
+    return list(buildings.values())
+
+
+@applicant_required
+def my_round(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Phone-first: the household's turn, the round's units it may choose on a map and in a
+    list (the list works without JavaScript), and its pending offer to accept or refuse."""
+    slot = _my_slot(request, round_id)
+    round_ = slot.round
+    policy = policy_for(round_.county)
+    now = timezone.now()
+    can_choose = (
+        round_.status == Round.Status.CHOOSING
+        and slot.status == Slot.Status.WAITING
+        and slot.opens_at <= now
+    )
+    units = (
+        list(allocation.choosable_units(round_, slot.household, policy))
+        if round_.status == Round.Status.CHOOSING and slot.status == Slot.Status.WAITING
+        else []
+    )
+    basemap = current_basemap()
+    low, high = policy.rooms_for(slot.household.size)
+    return render(
+        request,
+        "allocation/my_round.html",
+        {
+            "slot": slot,
+            "round": round_,
+            "units": units,
+            "can_choose": can_choose,
+            "rooms": (low, high),
+            "offer": Offer.objects.filter(household=slot.household, round=round_)
+            .select_related("unit__building__estate")
+            .order_by("-created_at")
+            .first(),
+            "points": _map_points(units, basemap),
+            "basemap": {
+                "tiles": basemap.tiles,
+                "attribution": basemap.attribution,
+                "subdomains": basemap.subdomains,
+                "max_zoom": basemap.max_zoom,
+            },
+        },
+    )
+
+
+@applicant_required
+@require_POST
+def my_choose(request: HttpRequest, round_id: int) -> HttpResponse:
+    slot = _my_slot(request, round_id)
+    try:
+        unit_id = int(request.POST.get("unit", ""))
+        offers.choose(
+            round_id, unit_id, household_id=slot.household_id, applicant=request.applicant
+        )
+    except ValueError:
+        messages.error(request, _("请选择一套房源。"))
+    except AllocationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已选定房源，请在确认期限内确认。"))
+    return redirect("my-round", round_id=round_id)
+
+
+def _my_offer(request: HttpRequest, offer_id: int) -> Offer:
+    return get_object_or_404(Offer, pk=offer_id, household__applicant=request.applicant)
+
+
+@applicant_required
+@require_POST
+def my_offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = _my_offer(request, offer_id)
+    try:
+        offers.accept(offer.pk, applicant=request.applicant)
+    except AllocationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已确认配租，请等待签订租赁合同的通知。"))
+    return redirect("my-round", round_id=offer.round_id)
+
+
+@applicant_required
+@require_POST
+def my_offer_refuse(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = _my_offer(request, offer_id)
+    try:
+        offers.refuse(offer.pk, reason=request.POST.get("reason", ""), applicant=request.applicant)
+    except AllocationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已放弃该房源，本户继续轮候。"))
+    return redirect("my-round", round_id=offer.round_id)

@@ -94,6 +94,7 @@ def _closed_round(county: Region, actor, now) -> Round:
         actor=actor,
         now=start,
     )
+    _publish()  # the announcement is public before the draw
     rounds.draw(
         round_.pk, seeds_text="03 09 14 21 27 30\n12", actor=actor, now=start + timedelta(days=6)
     )
@@ -147,6 +148,7 @@ def _choosing_round(county: Region, actor, now) -> Round:
         actor=actor,
         now=start,
     )
+    _publish()  # the announcement is public before the draw
     rounds.draw(
         round_.pk, seeds_text="05 11 16 19 24 33\n07", actor=actor, now=start + timedelta(days=3)
     )

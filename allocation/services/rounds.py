@@ -268,6 +268,9 @@ def draw(round_id: int, *, seeds_text: str, actor, now: datetime | None = None) 
         raise AllocationError(
             f"开奖日期（{round_.lottery_date:%Y年%m月%d日}）之前不能摇号：开奖号码尚未公布。"
         )
+    announcement = selectors.publication_for(round_.announce_outbox_id)
+    if announcement is None:
+        raise AllocationError("配租公告尚未发布，公告发布后才能摇号。")
     seeds = parse_seeds(seeds_text, round_.lottery_sources)
     members = list(selectors.participants(round_))
     keys = [p.public_key for p in members]
@@ -286,7 +289,6 @@ def draw(round_id: int, *, seeds_text: str, actor, now: datetime | None = None) 
         "algorithm": "RFC3797",
         "participants_sha256": round_.participants_sha256,
     }
-    announcement = selectors.publication_for(round_.announce_outbox_id)
     round_.draw_outbox = enqueue_publication(
         kind=Kind.ALLOCATION_ROUND,
         region=round_.county,
@@ -311,13 +313,11 @@ def draw(round_id: int, *, seeds_text: str, actor, now: datetime | None = None) 
         ],
         actor=actor,
         subject={"round": round_.pk},
-        data={"lottery": lottery}
-        | (
+        data={
+            "lottery": lottery,
             # The draw names the announcement it follows, by its content hash.
-            {"announcement": {"series": announcement.series_id, "hash": announcement.content_hash}}
-            if announcement
-            else {}
-        ),
+            "announcement": {"series": announcement.series_id, "hash": announcement.content_hash},
+        },
     )
     round_.save()
     record_event(

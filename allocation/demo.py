@@ -3,7 +3,10 @@ in 谯城区 one closed round with its draw, results and accepted offers, one ro
 one announced round waiting for its draw date."""
 
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -16,6 +19,7 @@ from geo.models import Region, Unit
 from housing.models import Household
 
 HOME = "341602"
+RULES_FILE = Path(settings.BASE_DIR) / "data" / "allocation-rules.json"
 # 双色球: six red balls and one blue ball, declared as two sources.
 LOTTERY = "中国福利彩票双色球（红球 6 个、蓝球 1 个，各为一组）"
 
@@ -24,6 +28,7 @@ def seed_demo_allocation(actor) -> int:
     """Returns the number of rounds made; does nothing if there are rounds already."""
     if Round.objects.exists():
         return 0
+    call_command("load_allocation_rules", str(RULES_FILE), commit=True, verbosity=0)
     now = timezone.now()
     enrol_waiting_households()
     _spread_approvals(now)

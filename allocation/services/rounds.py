@@ -11,7 +11,7 @@ from allocation import rfc3797, selectors
 from allocation.models import Offer, Participant, Round, RoundUnit, Slot, WaitlistEntry
 from allocation.permissions import may_allocate
 from allocation.services import AllocationError
-from allocation.services.waitlist import mark_changed, policy_for
+from allocation.services.waitlist import mark_changed, policy_for, publish_waitlist
 from archive.services import record_event
 from disclosure.models import Kind
 from disclosure.services import enqueue_publication
@@ -425,6 +425,8 @@ def close_round(round_id: int, *, actor, now: datetime | None = None) -> Round:
     round_.closed_at = now
     round_.save(update_fields=["status", "closed_at", "result_outbox"])
     mark_changed(round_.county_id, now)
+    # The list without this round's households, today if none was published today yet.
+    publish_waitlist(round_.county, now=now)
     record_event(
         "round.closed",
         f"配租批次“{round_.name}”结束：{accepted} 户选定房源",

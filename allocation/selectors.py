@@ -3,7 +3,7 @@ choose, a round's board."""
 
 from datetime import datetime
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -27,9 +27,18 @@ def waiting_entries(county) -> QuerySet[WaitlistEntry]:
 
 
 def position_of(household: Household) -> int | None:
-    """Where the household stands in its county's waitlist now (None if not waiting)."""
-    entry = waiting_entries(household.county_id).filter(household=household).first()
-    return entry.position if entry else None
+    """Where the household stands in its county's waitlist now (None if not waiting): one
+    count of the entries ahead of it on the waitlist's index, not a window over the county."""
+    entry = WaitlistEntry.objects.filter(household=household, status="waiting").first()
+    if entry is None:
+        return None
+    rank, queued = entry.priority_rank, entry.queued_at
+    ahead = WaitlistEntry.objects.filter(county_id=entry.county_id, status="waiting").filter(
+        Q(priority_rank__lt=rank)
+        | Q(priority_rank=rank, queued_at__lt=queued)
+        | Q(priority_rank=rank, queued_at=queued, household_id__lt=entry.household_id)
+    )
+    return ahead.count() + 1
 
 
 def months_between(start: datetime, end: datetime) -> int:

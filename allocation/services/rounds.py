@@ -16,6 +16,7 @@ from archive.services import record_event
 from disclosure.models import Kind
 from disclosure.services import enqueue_publication
 from geo.models import Region, Unit
+from housing.sms import send_sms
 
 MAX_SOURCES = 10
 MAX_NUMBERS = 100
@@ -362,6 +363,7 @@ def open_choosing(
     round_.status = Round.Status.CHOOSING
     round_.choosing_starts_at = starts_at
     round_.save(update_fields=["status", "choosing_starts_at"])
+    transaction.on_commit(lambda: _tell_households(round_.pk))
     record_event(
         "round.choosing",
         f"配租批次“{round_.name}”开始选房（{timezone.localtime(starts_at):%Y-%m-%d %H:%M} 起，"
@@ -370,6 +372,18 @@ def open_choosing(
         after={"round": round_.pk},
     )
     return round_
+
+
+def _tell_households(round_id: int) -> None:
+    """An SMS to each household with its place and the time its turn starts."""
+    round_ = Round.objects.get(pk=round_id)
+    for slot in round_.slots.select_related("household").order_by("rank"):
+        send_sms(
+            slot.household.phone,
+            f"【安居】您家参加的“{round_.name}”选房顺序为第 {slot.rank} 位，"
+            f"{timezone.localtime(slot.opens_at):%m月%d日 %H:%M} 起可登录“我的申请”在线选房，"
+            "也可到住房保障窗口现场选房。",
+        )
 
 
 RESULT_COLUMNS = [

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import assets, publishing, review, views
+from backoffice import allocation, assets, publishing, review, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -49,5 +49,49 @@ urlpatterns = [
     path("review/<int:application_id>/decide/", review.decide, name="review-decide"),
     path("review/<int:application_id>/data-check/", review.data_check, name="review-data-check"),
     path("review/publicity/<int:county_id>/", review.start_publicity, name="review-publicity"),
+    path("allocation/", allocation.waitlist, name="allocation"),
+    path("allocation/rounds/", allocation.round_list, name="allocation-rounds"),
+    path("allocation/rounds/new/", allocation.round_new, name="allocation-round-new"),
+    path("allocation/rounds/<int:round_id>/", allocation.round_detail, name="allocation-round"),
+    path(
+        "allocation/rounds/<int:round_id>/announce/",
+        allocation.round_announce,
+        name="allocation-round-announce",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/draw/",
+        allocation.round_draw,
+        name="allocation-round-draw",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/open/",
+        allocation.round_open,
+        name="allocation-round-open",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/close/",
+        allocation.round_close,
+        name="allocation-round-close",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/delete/",
+        allocation.round_delete,
+        name="allocation-round-delete",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/choose/",
+        allocation.round_choose,
+        name="allocation-round-choose",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/offers/<int:offer_id>/accept/",
+        allocation.offer_accept,
+        name="allocation-offer-accept",
+    ),
+    path(
+        "allocation/rounds/<int:round_id>/offers/<int:offer_id>/refuse/",
+        allocation.offer_refuse,
+        name="allocation-offer-refuse",
+    ),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

@@ -17,7 +17,7 @@ from geo.models import Building, Estate, Unit
 MODULES = [
     # (slug, name, what it will do, built?)
     ("review", _("申请审核"), _("受理、初审、联审（大数据比对）、复审、公示与审批"), True),
-    ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), False),
+    ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), True),
     ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), False),
     ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), False),
     ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), False),
@@ -82,7 +82,11 @@ def modules_context(request: HttpRequest) -> dict:
     """The navigation, for every back-office page."""
     if not request.path.startswith("/staff/"):
         return {}
-    built = {"assets": reverse("assets"), "review": reverse("review-queue")}
+    built = {
+        "assets": reverse("assets"),
+        "review": reverse("review-queue"),
+        "allocation": reverse("allocation"),
+    }
     return {
         "staff_modules": [
             {

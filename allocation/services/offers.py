@@ -38,7 +38,10 @@ def choose(
     now: datetime | None = None,
 ) -> Offer:
     """The household's choice becomes an offer: household row, then unit row locked, so two
-    households on one unit, or one household on two units, end with exactly one offer."""
+    households on one unit, or one household on two units, end with exactly one offer.
+
+    A household may choose from its slot's start to the round's close: one that missed its
+    slot still chooses, from what the households after it left."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -48,7 +51,11 @@ def choose(
 
 
 def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
-    household = Household.objects.select_for_update().select_related("county").get(pk=household_id)
+    household = (
+        Household.objects.select_for_update().select_related("county").filter(pk=household_id)
+    ).first()
+    if household is None:
+        raise AllocationError("没有这个保障家庭。")
     _check_party(household, applicant=applicant, actor=actor)
     round_ = Round.objects.get(pk=round_id)
     if round_.status != Round.Status.CHOOSING:
@@ -140,7 +147,7 @@ def accept(
         estate_id=offer.unit.building.estate_id,
         unit_id=offer.unit_id,
         household_id=offer.household_id,
-        after={"offer": offer.pk},
+        after={"offer": offer.pk, "round": offer.round_id},
     )
     return offer
 
@@ -176,6 +183,7 @@ def refuse(
         estate_id=offer.unit.building.estate_id,
         household_id=offer.household_id,
         reason=reason.strip(),
+        after={"offer": offer.pk, "round": offer.round_id, "justified": justified},
     )
     if not justified:
         _count_refusal(offer.household, now, actor)
@@ -200,6 +208,7 @@ def expire_offers(now: datetime | None = None) -> int:
                 unit_id=offer.unit_id,
                 estate_id=offer.unit.building.estate_id,
                 household_id=offer.household_id,
+                after={"offer": offer.pk, "round": offer.round_id},
             )
             _count_refusal(offer.household, now, None)
             done += 1

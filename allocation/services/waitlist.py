@@ -17,8 +17,9 @@ from housing.models import Household
 
 
 def policy_for(county: Region) -> AllocationPolicy:
-    policy, _ = AllocationPolicy.objects.get_or_create(county=county)
-    return policy
+    """The county's rules, or the defaults (unsaved) for a county that has none: reading a
+    policy never writes one."""
+    return AllocationPolicy.objects.filter(county=county).first() or AllocationPolicy(county=county)
 
 
 def mark_changed(county_id: int, now: datetime | None = None) -> None:

@@ -234,6 +234,8 @@ def _count_refusal(household: Household, now: datetime, actor) -> None:
     consequence = ""
     if entry.refusals >= policy.refusal_limit:
         if policy.refusal_consequence == AllocationPolicy.Consequence.BACK_OF_LIST:
+            # The end of the whole list: behind every priority group, queued from now.
+            entry.priority_rank = len(policy.priority_groups)
             entry.queued_at = now
             consequence = "重新排到轮候名单末尾"
         else:
@@ -241,7 +243,9 @@ def _count_refusal(household: Household, now: datetime, actor) -> None:
             entry.suspended_until = now + timedelta(days=policy.suspend_days)
             consequence = f"暂停配租至 {timezone.localtime(entry.suspended_until):%Y-%m-%d}"
         entry.refusals = 0
-    entry.save(update_fields=["refusals", "queued_at", "status", "suspended_until"])
+    entry.save(
+        update_fields=["refusals", "priority_rank", "queued_at", "status", "suspended_until"]
+    )
     mark_changed(household.county_id, now)
     if consequence:
         record_event(

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from geo.models import Region, Unit
-from housing.models import Household
+from housing.models import Application, Household
 
 
 def default_priority_groups() -> list[str]:
@@ -172,6 +172,10 @@ class Round(models.Model):
         _("参加家庭"), max_length=10, choices=Invitation.choices, default="head"
     )
     invite_count = models.PositiveIntegerField(_("邀请户数"), null=True, blank=True)
+    # With the "priority" invitation: one group only (低保 …), or every group when blank.
+    priority_group = models.CharField(
+        _("优先群体"), max_length=12, blank=True, choices=Application.Priority.choices
+    )
     units = models.ManyToManyField(Unit, through="RoundUnit", related_name="rounds")
     # Committed when announced (never changed after: see the trigger).
     participants_sha256 = models.CharField(_("参加名单哈希"), max_length=64, blank=True)

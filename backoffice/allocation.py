@@ -39,6 +39,7 @@ from backoffice.jurisdiction import profile_of
 from backoffice.models import StaffProfile
 from backoffice.views import staff_required
 from geo.models import Estate, Region, Unit
+from housing.models import Application
 
 PAGE = 30
 Role = StaffProfile.Role
@@ -253,6 +254,12 @@ class RoundForm(DescribedForm):
         required=False,
         help_text=_("选择“轮候名单前若干户”时填写：按轮候顺序邀请户型相符的家庭。"),
     )
+    priority_group = forms.ChoiceField(
+        label=_("优先群体"),
+        choices=[("", _("全部优先群体")), *Application.Priority.choices],
+        required=False,
+        help_text=_("选择“优先轮候群体”时可只邀请其中一类。"),
+    )
     units = UnitIdsField(required=False)
 
 
@@ -284,6 +291,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
                 unit_ids=data["units"],
                 invitation=data["invitation"],
                 invite_count=data["invite_count"],
+                priority_group=data["priority_group"],
                 method=data["method"],
                 actor=request.user,
             )

@@ -16,6 +16,7 @@ from archive.services import record_event
 from disclosure.models import Kind
 from disclosure.services import enqueue_publication
 from geo.models import Region, Unit
+from housing.models import Application
 from housing.sms import send_sms
 
 MAX_SOURCES = 10
@@ -41,6 +42,7 @@ def create_round(
     unit_ids: list[int],
     invitation: str,
     invite_count: int | None,
+    priority_group: str = "",
     method: str | None = None,
     actor,
 ) -> Round:
@@ -53,6 +55,10 @@ def create_round(
         raise AllocationError("请选择参加家庭的范围。")
     if invitation == Round.Invitation.HEAD and not invite_count:
         raise AllocationError("按轮候名单邀请时须填写邀请户数。")
+    if priority_group and (
+        invitation != Round.Invitation.PRIORITY or priority_group not in Application.Priority.values
+    ):
+        raise AllocationError("只有邀请优先轮候群体时才能指定群体，且须为已有的群体。")
     units = list(
         Unit.objects.select_for_update()
         .filter(pk__in=set(unit_ids), building__estate__district=county)
@@ -73,6 +79,7 @@ def create_round(
         method=method or policy_for(county).round_method,
         invitation=invitation,
         invite_count=invite_count if invitation == Round.Invitation.HEAD else None,
+        priority_group=priority_group,
         created_by=actor,
     )
     RoundUnit.objects.bulk_create(RoundUnit(round=round_, unit=u) for u in units)
@@ -104,8 +111,10 @@ def invited(round_: Round) -> list[WaitlistEntry]:
             continue
         if not any(selectors.fits(policy, entry.household.size, r) for r in rooms):
             continue
-        if round_.invitation == Round.Invitation.PRIORITY and entry.priority_rank >= len(
-            policy.priority_groups
+        if round_.invitation == Round.Invitation.PRIORITY and not (
+            round_.priority_group in entry.household.priorities
+            if round_.priority_group
+            else entry.priority_rank < len(policy.priority_groups)
         ):
             continue
         entries.append(entry)
@@ -204,7 +213,8 @@ def announce(
 def _announce_body(round_: Round, units: int, households: int) -> str:
     text = (
         f"{round_.county.name}本批次公共租赁住房配租共有房源 {units} 套，"
-        f"按轮候顺序邀请符合户型标准的轮候家庭 {households} 户参加，名单见下表（仅列公示编号）。"
+        f"按轮候顺序邀请{_invited_text(round_)}中符合户型标准的 {households} 户参加，"
+        "名单见下表（仅列公示编号）。"
         f"参加名单按下表顺序逐行排列、以换行分隔后的 SHA-256 值为 {round_.participants_sha256}，"
         "公告后名单不再改变。"
     )
@@ -217,6 +227,13 @@ def _announce_body(round_: Round, units: int, households: int) -> str:
     else:
         text += "\n选房顺序即上表名单顺序（轮候顺序）。"
     return text
+
+
+def _invited_text(round_: Round) -> str:
+    if round_.invitation == Round.Invitation.PRIORITY:
+        group = round_.get_priority_group_display() if round_.priority_group else "各优先群体"
+        return f"优先轮候家庭（{group}）"
+    return "轮候家庭"
 
 
 def parse_seeds(text: str, expected_sources: int) -> list[list[int]]:

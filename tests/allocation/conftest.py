@@ -228,6 +228,7 @@ def lottery_round(
     now: datetime,
     invitation: str = Round.Invitation.ALL,
     invite_count: int | None = None,
+    priority_group: str = "",
     lottery_in_days: int = 3,
     name: str = "试验县摇号配租",
 ) -> Round:
@@ -239,6 +240,7 @@ def lottery_round(
         unit_ids=[u.pk for u in units],
         invitation=invitation,
         invite_count=invite_count,
+        priority_group=priority_group,
         method="lottery",
         actor=actor,
     )

@@ -146,6 +146,31 @@ def test_a_priority_round_invites_priority_households_only(
     assert keys(round_) == [elderly.public_key]
 
 
+def test_a_round_may_invite_one_priority_group(place, staff, make_units, make_household):
+    make_household(priorities=["elderly"], approved_at=MONDAY - 90 * DAY)
+    dibao = make_household(priorities=["dibao", "disability"], approved_at=MONDAY - 10 * DAY)
+    round_ = lottery_round(
+        place.county,
+        make_units(1, 2),
+        staff,
+        now=MONDAY,
+        invitation="priority",
+        priority_group="disability",
+    )
+    assert keys(round_) == [dibao.public_key]
+    assert "残疾人家庭" in process_outbox(round_.announce_outbox_id).body
+    with pytest.raises(AllocationError, match="只有邀请优先轮候群体时才能指定群体"):
+        rounds.create_round(
+            place.county,
+            name="错误的批次",
+            unit_ids=[make_units(1, 1)[0].pk],
+            invitation="all",
+            invite_count=None,
+            priority_group="dibao",
+            actor=staff,
+        )
+
+
 def test_the_announcement_publishes_the_commitment(place, staff, make_units, make_household):
     households = [make_household(approved_at=MONDAY - (9 - i) * DAY) for i in range(3)]
     round_ = lottery_round(place.county, make_units(1, 2), staff, now=MONDAY, lottery_in_days=4)
@@ -225,6 +250,8 @@ REFUSED = {
     "list hash": "UPDATE allocation_round SET participants_sha256 = repeat('0', 64) "
     "WHERE id = %(round)s",
     "lottery date": "UPDATE allocation_round SET lottery_date = lottery_date + 1 "
+    "WHERE id = %(round)s",
+    "invited group": "UPDATE allocation_round SET priority_group = 'dibao' "
     "WHERE id = %(round)s",
     "lottery name": "UPDATE allocation_round SET lottery_name = 'another lottery' "
     "WHERE id = %(round)s",

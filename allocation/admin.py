@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from allocation.models import AllocationPolicy, Offer, Round, WaitlistEntry
 from allocation.rules import FIELDS, policy_errors
+from archive.admin import ReadOnly
 
 
 class AllocationPolicyForm(forms.ModelForm):
@@ -25,17 +26,6 @@ class AllocationPolicyForm(forms.ModelForm):
 class AllocationPolicyAdmin(admin.ModelAdmin):
     form = AllocationPolicyForm
     list_display = ["county", "round_method", "waiting_limit_months", "refusal_limit"]
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Round)

@@ -80,12 +80,12 @@ def _units(county: Region, count: int, skip_estates: int) -> list[int]:
     return picked
 
 
-def _closed_round(county: Region, actor, now) -> Round:
-    start = now - timedelta(days=30)
+def _announced(county: Region, name: str, units: list[int], issue: str, start, actor) -> Round:
+    """A round announced at `start` whose lottery is drawn two days later, made public."""
     round_ = rounds.create_round(
         county,
-        name=f"{county.name}{start:%Y}年第一批公租房配租",
-        unit_ids=_units(county, 4, 0),
+        name=name,
+        unit_ids=units,
         invitation=Round.Invitation.HEAD,
         invite_count=6,
         method="lottery",
@@ -93,30 +93,29 @@ def _closed_round(county: Region, actor, now) -> Round:
     )
     rounds.announce(
         round_.pk,
-        lottery_name=LOTTERY + f"第{start:%Y}118期",
-        lottery_date=(start + timedelta(days=5)).date(),
+        lottery_name=LOTTERY + issue,
+        lottery_date=(start + timedelta(days=2)).date(),
         lottery_sources=2,
         actor=actor,
         now=start,
     )
     _publish()  # the announcement is public before the draw
-    rounds.draw(
-        round_.pk, seeds_text="03 09 14 21 27 30\n12", actor=actor, now=start + timedelta(days=6)
-    )
-    rounds.open_choosing(
-        round_.pk,
-        starts_at=start + timedelta(days=7),
-        actor=actor,
-        now=start + timedelta(days=7),
-    )
-    chosen = _counter_choices(round_, 4, start + timedelta(days=8), actor)
+    return round_
+
+
+def _closed_round(county: Region, actor, now) -> Round:
+    start = now - timedelta(days=30)
+    name = f"{county.name}{start:%Y}年第一批公租房配租"
+    round_ = _announced(county, name, _units(county, 4, 0), f"第{start:%Y}118期", start, actor)
+    day = timedelta(days=1)
+    rounds.draw(round_.pk, seeds_text="03 09 14 21 27 30\n12", actor=actor, now=start + 3 * day)
+    rounds.open_choosing(round_.pk, starts_at=start + 4 * day, actor=actor, now=start + 4 * day)
+    chosen = _counter_choices(round_, 4, start + 5 * day, actor)
     for offer in chosen[:-1]:
-        offers.accept(offer.pk, actor=actor, now=start + timedelta(days=9))
+        offers.accept(offer.pk, actor=actor, now=start + 6 * day)
     if chosen:
-        offers.refuse(
-            chosen[-1].pk, reason="离工作单位太远", actor=actor, now=start + timedelta(days=9)
-        )
-    return rounds.close_round(round_.pk, actor=actor, now=start + timedelta(days=12))
+        offers.refuse(chosen[-1].pk, reason="离工作单位太远", actor=actor, now=start + 6 * day)
+    return rounds.close_round(round_.pk, actor=actor, now=start + 9 * day)
 
 
 def _counter_choices(round_: Round, until: int, now, actor) -> list:
@@ -136,24 +135,8 @@ def _counter_choices(round_: Round, until: int, now, actor) -> list:
 
 def _choosing_round(county: Region, actor, now) -> Round:
     start = now - timedelta(days=4)
-    round_ = rounds.create_round(
-        county,
-        name=f"{county.name}{now:%Y}年第二批公租房配租",
-        unit_ids=_units(county, 6, 1),
-        invitation=Round.Invitation.HEAD,
-        invite_count=6,
-        method="lottery",
-        actor=actor,
-    )
-    rounds.announce(
-        round_.pk,
-        lottery_name=LOTTERY + f"第{now:%Y}136期",
-        lottery_date=(start + timedelta(days=2)).date(),
-        lottery_sources=2,
-        actor=actor,
-        now=start,
-    )
-    _publish()  # the announcement is public before the draw
+    name = f"{county.name}{now:%Y}年第二批公租房配租"
+    round_ = _announced(county, name, _units(county, 6, 1), f"第{now:%Y}136期", start, actor)
     rounds.draw(
         round_.pk, seeds_text="05 11 16 19 24 33\n07", actor=actor, now=start + timedelta(days=3)
     )

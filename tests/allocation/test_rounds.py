@@ -251,8 +251,7 @@ REFUSED = {
     "WHERE id = %(round)s",
     "lottery date": "UPDATE allocation_round SET lottery_date = lottery_date + 1 "
     "WHERE id = %(round)s",
-    "invited group": "UPDATE allocation_round SET priority_group = 'dibao' "
-    "WHERE id = %(round)s",
+    "invited group": "UPDATE allocation_round SET priority_group = 'dibao' WHERE id = %(round)s",
     "lottery name": "UPDATE allocation_round SET lottery_name = 'another lottery' "
     "WHERE id = %(round)s",
     "back to draft": "UPDATE allocation_round SET status = 'draft' WHERE id = %(round)s",

@@ -1,8 +1,6 @@
 """In Chromium at 375 px: a household whose turn has come signs in with a code, opens its
 round, picks a building on the map, chooses a unit from the popup and accepts the offer."""
 
-import re
-
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -10,6 +8,7 @@ from allocation.models import Offer, Round, Slot
 from allocation.selectors import choosable_units
 from allocation.services.waitlist import policy_for
 from geo.models import Unit
+from tests.e2e.sign_in import sign_in_resident
 from tests.e2e.test_map_browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
@@ -31,20 +30,6 @@ def chooser(django_db_setup, django_db_blocker) -> Slot:
     pytest.fail("the demo's choosing round has no household left to choose")
 
 
-def sign_in(browser, page, site_url: str, phone: str) -> None:
-    page.goto(f"{site_url}/apply/login/")
-    page.fill("#id_phone", phone)
-    page.click("text=获取验证码")
-    page.locator("#id_code").wait_for()
-    inbox = browser.new_page()
-    inbox.goto(f"{site_url}/dev/sms/")
-    text = inbox.locator(".sms li", has_text=phone).first.inner_text()
-    inbox.close()
-    page.fill("#id_code", re.search(r"验证码是 (\d{6})", text).group(1))
-    page.click("button:has-text('登录')")
-    page.locator("h1", has_text="我的申请").wait_for()
-
-
 def test_household_chooses_a_unit_on_the_map_at_phone_width(site_url, chooser, django_db_blocker):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -52,7 +37,7 @@ def test_household_chooses_a_unit_on_the_map_at_phone_width(site_url, chooser, d
         outside, errors = [], []
         page.on("request", lambda r: r.url.startswith(site_url) or outside.append(r.url))
         page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in(browser, page, site_url, chooser.household.phone)
+        sign_in_resident(browser, page, site_url, chooser.household.phone)
 
         # /my/ shows the household's place and its turn.
         assert chooser.household.public_key in page.content()

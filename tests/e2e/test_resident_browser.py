@@ -1,13 +1,12 @@
 """In Chromium at 375 px: a resident signs in with a code, sees the form filled in from the
 departments' data, applies, and later finds the case's progress."""
 
-import re
-
 import pytest
 from playwright.sync_api import sync_playwright
 
 from geo.models import Region
 from housing.models import Application
+from tests.e2e.sign_in import sign_in_resident
 from tests.e2e.test_map_browser import CHROMIUM_ARGS
 from tests.housing.test_review_path import eligible_person
 
@@ -33,18 +32,7 @@ def test_resident_applies_on_a_phone_and_follows_the_case(site_url, resident, dj
         outside = []
         page.on("request", lambda r: r.url.startswith(site_url) or outside.append(r.url))
 
-        page.goto(f"{site_url}/apply/login/")
-        page.fill("#id_phone", PHONE)
-        page.click("text=获取验证码")
-        page.locator("#id_code").wait_for()
-        inbox = browser.new_page()
-        inbox.goto(f"{site_url}/dev/sms/")
-        text = inbox.locator(".sms li", has_text=PHONE).first.inner_text()
-        code = re.search(r"验证码是 (\d{6})", text).group(1)
-        inbox.close()
-        page.fill("#id_code", code)
-        page.click("button:has-text('登录')")
-        page.locator("h1", has_text="我的申请").wait_for()
+        sign_in_resident(browser, page, site_url, PHONE)
 
         page.click("text=开始申请")
         page.locator("#id_name").wait_for()

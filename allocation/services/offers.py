@@ -4,7 +4,7 @@ county's rule says."""
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from allocation import selectors
@@ -57,8 +57,11 @@ def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
     if household is None:
         raise AllocationError("没有这个保障家庭。")
     _check_party(household, applicant=applicant, actor=actor)
-    round_ = Round.objects.get(pk=round_id)
-    if round_.status != Round.Status.CHOOSING:
+    # A share lock: choosers do not wait for each other, but closing the round waits for them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM allocation_round WHERE id = %s FOR SHARE", [round_id])
+    round_ = Round.objects.filter(pk=round_id).first()
+    if round_ is None or round_.status != Round.Status.CHOOSING:
         raise AllocationError("该批次当前不在选房阶段。")
     slot = Slot.objects.filter(round=round_, household=household).first()
     if slot is None:

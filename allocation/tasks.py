@@ -26,7 +26,7 @@ def lapse_offers(timestamp: int) -> None:
     lift_suspensions()
 
 
-@app.periodic(cron="0 9 * * 1-5")  # procrastinate reads cron in UTC: 17:00 in China
+@app.periodic(cron="0 9 * * *")  # UTC: 17:00 in China; the service skips non-working days
 @app.task(queue="allocation", queueing_lock="publish-waitlists")
 def publish_waitlists(timestamp: int) -> None:
     """Each working afternoon: one new version of every county's waitlist that changed."""

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DisclosureConfig(AppConfig):
     name = "disclosure"
     verbose_name = _("信息公开")
+
+    def ready(self) -> None:
+        from disclosure import calendar  # noqa: F401  (registers the calendar check)

@@ -1,8 +1,16 @@
-"""Working days for publicity periods: weekends and the configured public holidays are skipped."""
+"""Working days for publicity periods and deadlines: the State Council's holiday arrangements
+(with the make-up working days, 调休) from the chinese-calendar package, corrected or extended
+by settings: ANJU_HOLIDAYS (extra days off) and ANJU_WORKDAYS (extra working days).
+
+For a year the package has no data for, weekends and the settings decide; a system check
+refuses to start in such a year unless ANJU_CALENDAR_YEARS declares that the settings cover it.
+"""
 
 from datetime import date, datetime, time, timedelta
 
+import chinese_calendar
 from django.conf import settings
+from django.core import checks
 from django.utils import timezone
 
 
@@ -10,13 +18,54 @@ def holidays() -> set[date]:
     return {date.fromisoformat(d) for d in settings.ANJU_HOLIDAYS}
 
 
+def workdays() -> set[date]:
+    return {date.fromisoformat(d) for d in settings.ANJU_WORKDAYS}
+
+
+def covered(year: int) -> bool:
+    """Whether the package knows the official arrangement for this year."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def is_working_day(day: date, *, off: set[date] | None = None, on: set[date] | None = None) -> bool:
+    off = holidays() if off is None else off
+    on = workdays() if on is None else on
+    if day in on:
+        return True
+    if day in off:
+        return False
+    if covered(day.year):
+        return chinese_calendar.is_workday(day)
+    return day.weekday() < 5
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """The end (23:59:59 local) of the `days`-th working day after `start`'s day."""
-    off = holidays()
+    off, on = holidays(), workdays()
     day = timezone.localtime(start).date()
     counted = 0
     while counted < days:
         day += timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
+        if is_working_day(day, off=off, on=on):
             counted += 1
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+@checks.register()
+def calendar_covers_this_year(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Deadlines this year must follow the official holidays: refuse to start without them."""
+    year = timezone.localdate().year
+    if covered(year) or year in settings.ANJU_CALENDAR_YEARS:
+        return []
+    return [
+        checks.Error(
+            f"工作日历没有 {year} 年的法定节假日和调休数据，公示期和期限会算错。",
+            hint="升级 chinese-calendar；或在 ANJU_HOLIDAYS、ANJU_WORKDAYS 中列出该年的放假和调休"
+            f"日期，并设置 ANJU_CALENDAR_YEARS={year} 声明已覆盖。",
+            id="anju.E001",
+        )
+    ]

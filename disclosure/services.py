@@ -7,6 +7,7 @@ from datetime import UTC
 
 from django.db import transaction
 from django.utils import timezone
+from procrastinate.contrib.django import app
 
 from archive.services import record_event
 from disclosure.calendar import add_working_days
@@ -110,10 +111,13 @@ def enqueue_publication(
     return outbox
 
 
-def _defer(outbox_id: int) -> None:
-    from disclosure.tasks import publish_outbox
+PUBLISH_TASK = "disclosure.tasks.publish_outbox"
 
-    publish_outbox.defer(outbox_id=outbox_id)
+
+def _defer(outbox_id: int) -> None:
+    """Queue the publishing job by its name (disclosure.tasks imports this module, not the
+    other way round)."""
+    app.configure_task(PUBLISH_TASK, queue="publications").defer(outbox_id=outbox_id)
 
 
 def process_outbox(outbox_id: int) -> Publication | None:

@@ -127,21 +127,21 @@ class EstateQuerySet(models.QuerySet):
 
     def visible_to(self, user) -> "EstateQuerySet":
         """The estates in a staff member's jurisdiction: every back-office view starts here."""
-        from backoffice.jurisdiction import estate_scope
+        from geo.jurisdiction import estate_scope  # it reads Region's levels from here
 
         return self.filter(estate_scope(user))
 
 
 class BuildingQuerySet(models.QuerySet):
     def visible_to(self, user) -> "BuildingQuerySet":
-        from backoffice.jurisdiction import estate_scope
+        from geo.jurisdiction import estate_scope
 
         return self.filter(estate_scope(user, "estate__"))
 
 
 class UnitQuerySet(models.QuerySet):
     def visible_to(self, user) -> "UnitQuerySet":
-        from backoffice.jurisdiction import estate_scope
+        from geo.jurisdiction import estate_scope
 
         return self.filter(estate_scope(user, "building__estate__"))
 

@@ -5,7 +5,7 @@ import logging
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from disclosure.calendar import holidays
+from disclosure.calendar import is_working_day
 from geo.models import Region
 from housing.models import Application
 from housing.services import NotAllowed, finish_publicity, start_publicity
@@ -20,7 +20,7 @@ def finish_ended_publicity(timestamp: int) -> None:
     finish_publicity()
 
 
-@app.periodic(cron="0 1 * * 1-5")  # procrastinate reads cron in UTC: 09:00 in China
+@app.periodic(cron="0 1 * * *")  # UTC: 09:00 in China, on working days (调休 Saturdays too)
 @app.task(queue="housing", queueing_lock="start-publicity")
 def publish_waiting_reviews(timestamp: int) -> None:
     """Each working morning: everything that passed 复审 is published, one notice per county."""
@@ -28,9 +28,9 @@ def publish_waiting_reviews(timestamp: int) -> None:
 
 
 def start_waiting_publicity() -> int:
-    """One notice per county with cases waiting; not on public holidays; one county's trouble
-    does not stop the others."""
-    if timezone.localdate() in holidays():
+    """One notice per county with cases waiting; only on working days (a make-up Saturday is
+    one); one county's trouble does not stop the others."""
+    if not is_working_day(timezone.localdate()):
         return 0
     counties = set(
         Application.objects.filter(stage="publicity", review_outbox__isnull=True)

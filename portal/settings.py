@@ -166,7 +166,11 @@ ANJU_BOUNDARY_ATTRIBUTION = env_str(
 )
 
 # Public holidays (ISO dates) that publicity periods in working days skip.
+# Working days: the official calendar (chinese-calendar) corrected by these ISO dates; a year
+# the package does not know must be declared covered by them (a system check refuses otherwise).
 ANJU_HOLIDAYS = env_list("ANJU_HOLIDAYS", [])
+ANJU_WORKDAYS = env_list("ANJU_WORKDAYS", [])
+ANJU_CALENDAR_YEARS = [int(y) for y in env_list("ANJU_CALENDAR_YEARS", [])]
 
 
 # Department data: the city data-sharing platform (signed HTTP) or delivered files.

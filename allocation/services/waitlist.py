@@ -9,7 +9,7 @@ from django.utils import timezone
 from allocation import selectors
 from allocation.models import AllocationPolicy, WaitlistEntry, WaitlistState
 from archive.services import record_event
-from disclosure.calendar import holidays
+from disclosure.calendar import is_working_day as is_working_date
 from disclosure.models import Kind, Outbox, Publication
 from disclosure.services import enqueue_publication
 from geo.models import Region
@@ -100,8 +100,7 @@ WAITLIST_COLUMNS = [
 
 
 def is_working_day(moment: datetime) -> bool:
-    day = timezone.localtime(moment).date()
-    return day.weekday() < 5 and day not in holidays()
+    return is_working_date(timezone.localtime(moment).date())
 
 
 @transaction.atomic

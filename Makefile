@@ -9,12 +9,18 @@ PORT   ?= 8000
 # The demo city data-sharing platform (synthetic department records) for development.
 PLATFORM_PORT ?= 8765
 
-# Development defaults; production sets DJANGO_DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL.
+# Development defaults; production sets DJANGO_DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL
+# (the application's role) and DATABASE_OWNER_URL (the owner, for migrations; see README).
 export DJANGO_DEBUG ?= true
 ifeq ($(origin DATABASE_URL), undefined)
-export DATABASE_URL := postgis://anju@127.0.0.1:54329/anju
+# The local cluster: the app connects as anju_app (no superuser, owns nothing); anju owns the
+# schema and runs migrations and the tests (which create their own database).
+export DATABASE_URL := postgis://anju_app@127.0.0.1:54329/anju
+export DATABASE_OWNER_URL := postgis://anju@127.0.0.1:54329/anju
+export ANJU_DB_APP_ROLE := anju_app
 LOCAL_DB := 1
 endif
+export DATABASE_OWNER_URL ?= $(DATABASE_URL)
 ifeq ($(DJANGO_DEBUG),true)
 export SECRET_KEY_FILE ?= $(CURDIR)/.local/secret-key
 endif
@@ -28,7 +34,7 @@ help:
 	@echo "make bench    benchmarks (bench/)"
 	@echo "make db-stop  stop the local PostgreSQL cluster;  make clean  remove everything set up"
 
-setup: system venv assets db .local/secret-key
+setup: system venv assets db .local/secret-key .local/dev.env
 
 system:
 	@bash scripts/install-system-packages.sh
@@ -50,6 +56,16 @@ node_modules/.installed: package.json package-lock.json
 	@python3 -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@chmod 600 $@
 
+# What `manage.py` typed by hand reads in a development checkout (see manage.py).
+.local/dev.env: Makefile
+	@mkdir -p .local
+ifeq ($(DJANGO_DEBUG),true)
+	@printf 'DJANGO_DEBUG=true\nSECRET_KEY_FILE=%s\nDATABASE_URL=%s\nANJU_DB_APP_ROLE=%s\n' \
+	  "$(SECRET_KEY_FILE)" "$(DATABASE_OWNER_URL)" "$(ANJU_DB_APP_ROLE)" > $@
+else
+	@rm -f $@; touch $@
+endif
+
 db: system
 ifdef LOCAL_DB
 	@bash scripts/local-db.sh start
@@ -59,7 +75,8 @@ db-stop:
 	@bash scripts/local-db.sh stop
 
 migrate: setup
-	$(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
@@ -103,7 +120,8 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(VENV)/bin/pytest
 
 bench: demo
 	$(PY) bench/run.py

@@ -64,3 +64,17 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.subject_type}#{self.subject_id}"
+
+
+class RateCounter(models.Model):
+    """Uses of one rate-limited action by one subject in its current window (archive.ratelimit).
+
+    Not part of the append-only record: a row is counted up and restarted in place.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} ×{self.count}"

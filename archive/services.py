@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
+from archive.client_ip import client_ip
 from archive.models import AccessRecord, Event
 
 
@@ -48,5 +49,5 @@ def record_access(request: HttpRequest, subject_type: str, subject_id: int) -> N
         path=request.get_full_path()[:300],
         subject_type=subject_type,
         subject_id=subject_id,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
     )

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from backoffice.models import LoginAttempt, StaffProfile
+from backoffice.models import StaffProfile
 
 
 @admin.register(StaffProfile)
@@ -12,16 +12,3 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "region__name", "operator__name"]
     raw_id_fields = ["user", "region"]
     list_select_related = ["user", "region", "operator"]
-
-
-@admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
-    list_display = ["at", "username", "ip", "success"]
-    list_filter = ["success"]
-    search_fields = ["username"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -134,7 +134,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     """轮候名单 of one county at a time, in order, with who waits too long."""
     counties = _counties(request.user)
     if not counties:
-        raise Http404
+        raise PermissionDenied(_("您的岗位不管理轮候名单。"))
     county = _pick_county(request, counties)
     area = _area(request.user)
     policy = policy_for(county)
@@ -184,7 +184,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 def round_list(request: HttpRequest) -> HttpResponse:
     counties = _counties(request.user, departments_only=True)
     if not counties:
-        raise Http404
+        raise PermissionDenied(_("配租批次由县（区）和市住房保障部门办理。"))
     listing = (
         Round.objects.filter(county__in=counties)
         .select_related("county")
@@ -222,7 +222,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
         c for c in _counties(request.user, departments_only=True) if may_allocate(request.user, c)
     ]
     if not counties:
-        raise Http404
+        raise PermissionDenied(_("配租批次由县（区）和市住房保障部门办理。"))
     if not request.GET.get("county") and len(counties) > 1:
         return render(request, "staff/allocation/round_county.html", {"counties": counties})
     county = _pick_county(request, counties)

@@ -5,6 +5,7 @@ Every object is fetched through `visible_to(user)`, so anything outside the juri
 """
 
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -266,6 +267,12 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in UPLOAD_SUFFIXES:
             raise forms.ValidationError(_("不支持该文件类型。"))
+        limit = settings.ANJU_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("文件有 %(size).1f MB，超过上限 %(limit).0f MB：请拆分后分批导入。")
+                % {"size": upload.size / 2**20, "limit": limit / 2**20}
+            )
         return upload
 
 
@@ -273,6 +280,25 @@ def _import_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _expired(path: Path) -> bool:
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    return age > settings.ANJU_IMPORT_PLAN_MAX_AGE_SECONDS
+
+
+def remove_stale_plans() -> int:
+    """Checked files whose confirmation never came (a closed tab, a clerk gone home) are kept
+    between the preview and the commit only; each new import removes those past their age."""
+    removed = 0
+    for path in _import_dir().iterdir():
+        if path.is_file() and _expired(path):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _plan(request: HttpRequest, path: Path, declared: str):
@@ -288,6 +314,7 @@ def _plan(request: HttpRequest, path: Path, declared: str):
 def stock_import(request: HttpRequest) -> HttpResponse:
     """Upload, then a dry run listing every problem; nothing is written until confirmed."""
     _require(request, "can_edit_stock")
+    remove_stale_plans()
     form = ImportForm(request.POST or None, request.FILES or None)
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
@@ -297,14 +324,15 @@ def stock_import(request: HttpRequest) -> HttpResponse:
         with stored.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
+        plan = None
         try:
             plan = _plan(request, stored, form.cleaned_data["crs"])
         except StockFileError as exc:
-            stored.unlink(missing_ok=True)
             form.add_error("file", str(exc))
-        else:
-            if not plan.ok:
+        finally:
+            if plan is None or not plan.ok:  # only a plan waiting for its commit is kept
                 stored.unlink(missing_ok=True)
+        if plan is not None:
             context |= {
                 "plan": plan,
                 "token": stored.name,
@@ -319,15 +347,19 @@ def stock_import(request: HttpRequest) -> HttpResponse:
 def stock_import_commit(request: HttpRequest) -> HttpResponse:
     """Write the checked file, all or nothing (checked again: the stock may have changed)."""
     _require(request, "can_edit_stock")
+    remove_stale_plans()
     name = Path(request.POST.get("token", "")).name
     if not name.startswith(f"{request.user.pk}-"):
         raise PermissionDenied
+    declared = request.POST.get("crs", "wgs84")
+    if declared not in dict(crs.CRS_CHOICES):
+        raise PermissionDenied(_("不支持的坐标系。"))
     stored = _import_dir() / name
-    if not stored.exists():
+    if not stored.is_file():
         messages.error(request, _("上传的文件已失效，请重新上传。"))
         return redirect("asset-import")
     try:
-        plan = _plan(request, stored, request.POST.get("crs", "wgs84"))
+        plan = _plan(request, stored, declared)
         result = services.import_stock(plan, actor=request.user)
     except (StockFileError, services.NotAllowed) as exc:
         messages.error(request, str(exc))
@@ -354,7 +386,10 @@ def stock_export(request: HttpRequest) -> FileResponse:
         raise PermissionDenied(_("不支持的格式或坐标系。"))
     units = Unit.objects.visible_to(request.user)
     if request.GET.get("estate"):
-        units = units.filter(building__estate_id=request.GET["estate"])
+        estate = request.GET["estate"]
+        if not (estate.isascii() and estate.isdigit() and len(estate) <= 18):
+            raise Http404
+        units = units.filter(building__estate_id=int(estate))
     path = export_stock(units, fmt, target)
     content_type, suffix = FORMATS[fmt][1:]
     response = FileResponse(

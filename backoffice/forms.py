@@ -5,10 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.gis import forms as gis_forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from backoffice import services
 from backoffice.jurisdiction import region_scope
 from geo.models import Estate, Operator, Region, Unit
 from geo.services import Layout
@@ -16,30 +14,13 @@ from geo.widgets import LocalMapWidget
 
 
 class StaffLoginForm(AuthenticationForm):
-    """Django's sign-in, refusing a locked account before checking its password."""
+    """Django's sign-in with our wording; django-axes, the first authentication backend,
+    refuses a locked username and address before any password is checked."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("用户名或密码不正确。"),
-        "locked": _("登录失败次数过多，账户已暂时锁定，请 %(minutes)s 分钟后再试。"),
     }
-
-    def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-        if username and services.is_locked(username):
-            raise ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"minutes": services.LOCK_MINUTES},
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            services.record_login(username, ip=ip, success=False)
-            raise
-        services.record_login(username, ip=ip, success=True)
-        return cleaned
 
 
 class EstateForm(forms.ModelForm):

@@ -60,18 +60,3 @@ class StaffProfile(models.Model):
     @property
     def can_publish(self) -> bool:
         return self.role in {self.Role.CITY, self.Role.DISTRICT}
-
-
-class LoginAttempt(models.Model):
-    """Sign-in attempts, for locking an account after repeated failures."""
-
-    at = models.DateTimeField(auto_now_add=True)
-    username = models.CharField(max_length=150)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    success = models.BooleanField(default=False)
-
-    class Meta:
-        indexes = [models.Index(fields=["username", "at"], name="login_attempt_user_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.username} {'成功' if self.success else '失败'} {self.at:%Y-%m-%d %H:%M}"

@@ -1,13 +1,16 @@
-"""The back office frame: sign-in with lockout, the start page, and the seven modules."""
+"""The back office frame: sign-in (django-axes locks), the start page, and the seven modules."""
 
 from functools import wraps
 
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StaffLoginForm
@@ -47,6 +50,28 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return reverse("staff-home")
+
+
+def locked_out(
+    request: HttpRequest, response=None, credentials: dict | None = None
+) -> HttpResponse:
+    """django-axes' answer at either door (AXES_LOCKOUT_CALLABLE): the sign-in page saying why
+    and for how long, not a bare error page. The form is not validated again: that would be
+    one more attempt."""
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    minutes = round(get_cool_off(request).total_seconds() / 60)
+    page = render(
+        request,
+        "staff/login.html",
+        {
+            "form": StaffLoginForm(request, initial={"username": username}),
+            "locked_minutes": minutes,
+            "next": request.POST.get("next", ""),
+        },
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+    add_never_cache_headers(page)
+    return page
 
 
 @staff_required

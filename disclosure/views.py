@@ -4,7 +4,6 @@ downloads, objections, and the policy / guide / hotline pages."""
 import csv
 import io
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import markdown
@@ -20,13 +19,15 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
+from archive.client_ip import client_ip
+from archive.ratelimit import Rate, hit
 from disclosure import selectors, services
-from disclosure.models import Attachment, Kind, Objection, Page, Publication
+from disclosure.models import Attachment, Kind, Page, Publication
+from exchange.spreadsheets import neutralize_row, xlsx_text_cells
 from geo.models import Region
 
-OBJECTIONS_PER_HOUR = 5
+OBJECTIONS = Rate("objection-ip-hour", 5, 3600)
 MARKDOWN_TAGS = {
     "p",
     "br",
@@ -166,15 +167,14 @@ def _remaining(publication: Publication) -> dict | None:
 @require_POST
 def file_objection(request: HttpRequest, series_id: int, number: int) -> HttpResponse:
     publication = _version_or_404(series_id, number)
-    ip = request.META.get("REMOTE_ADDR")
-    recent = Objection.objects.filter(ip=ip, created_at__gte=timezone.now() - timedelta(hours=1))
+    ip = client_ip(request)
     url = reverse("notice-version", args=[series_id, number])
-    if recent.count() >= OBJECTIONS_PER_HOUR:
-        messages.error(request, _("提交过于频繁，请一小时后再试。"))
-        return redirect(url)
     form = ObjectionForm(request.POST, publication=publication)
     if not form.is_valid():
         messages.error(request, _("请完整填写异议内容。"))
+        return redirect(url)
+    if not hit(OBJECTIONS, ip):  # complete objections only: a fumbled form costs nothing
+        messages.error(request, _("提交过于频繁，请一小时后再试。"))
         return redirect(url)
     try:
         services.file_objection(publication, ip=ip, **form.cleaned_data)
@@ -210,7 +210,9 @@ def download_csv(request: HttpRequest, series_id: int, number: int) -> Streaming
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(
-                ["" if row.get(c["key"]) is None else row.get(c["key"]) for c in columns]
+                neutralize_row(
+                    "" if row.get(c["key"]) is None else row.get(c["key"]) for c in columns
+                )
             )
             yield buffer.getvalue()
 
@@ -221,12 +223,15 @@ def download_csv(request: HttpRequest, series_id: int, number: int) -> Streaming
 
 def download_xlsx(request: HttpRequest, series_id: int, number: int) -> FileResponse:
     """Written row by row to a temporary file (openpyxl's write-only mode), then streamed."""
+    from openpyxl import Workbook
+
     publication = _version_or_404(series_id, number)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=publication.get_kind_display())
     sheet.append([c["label"] for c in publication.columns])
     for row in publication.items:
-        sheet.append([row.get(c["key"]) for c in publication.columns])
+        # Neutralized in the file only: the stored, hashed items stay as published.
+        sheet.append(xlsx_text_cells(sheet, (row.get(c["key"]) for c in publication.columns)))
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it after streaming)
     book.save(spool)
     spool.seek(0)

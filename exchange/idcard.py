@@ -1,12 +1,26 @@
 """Chinese resident ID numbers (GB 11643-1999): the check digit, the birth date, the region.
 
+Checked with python-stdnum's `stdnum.cn.ric` (ASCII digits only, the check digit, a real
+date) and its table of region codes. Its own place check ties the code to the birth year
+(341602 only from 2000 on), which refuses real people: a number keeps the code its holder was
+first registered under, and anyone born before 2000 who registered in 谯城区 later has 341602.
+So the region must only name a real province (a county code may be newer than stdnum's table).
 Kept free of Django so the demo data platform can use it too.
 """
 
+import re
 from datetime import date
+from functools import cache
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
+FORMAT = re.compile(r"[0-9]{17}[0-9X]")
+# Residence permits of Hong Kong, Macao and Taiwan residents share the format (GB 11643 codes
+# 81, 82, 83 are not administrative regions of the mainland).
+PERMIT_PROVINCES = {"81", "82", "83"}
 
 
 def check_digit(first17: str) -> str:
@@ -17,22 +31,43 @@ def check_digit(first17: str) -> str:
 
 def birth_date(number: str) -> date | None:
     try:
-        return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
+        return ric.get_birth_date(number)
+    except (ValueError, ValidationError):
         return None
 
 
+@cache
+def _provinces() -> frozenset[str]:
+    from stdnum import numdb
+
+    table = numdb.get("cn/loc")
+    return frozenset(code for code in (f"{n:02d}" for n in range(100)) if table.info(code)[0][1])
+
+
+def known_region(code: str) -> bool:
+    """Does the six-digit code begin with a real province (or a 港澳台 permit code)?"""
+    return code[:2] in PERMIT_PROVINCES or code[:2] in _provinces()
+
+
 def validate_id_number(number: str) -> str | None:
-    """None when valid, else the reason in Chinese (shown next to the field)."""
+    """None when valid, else the reason in Chinese (shown next to the field).
+
+    Only ASCII digits count: Python's str.isdigit() and int() also take "١٢٣" or "³", which
+    would make two spellings of one person (and slip past the one-open-application rule).
+    """
     number = (number or "").strip().upper()
     if len(number) != 18:
         return "身份证号应为 18 位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not number.isascii():
+        return "身份证号只能用半角数字 0–9 和 X，请检查输入法（不能用全角或其他文字的数字）"
+    if not FORMAT.fullmatch(number):
         return "身份证号前 17 位应为数字，最后一位为数字或 X"
     born = birth_date(number)
     if born is None or not (date(1900, 1, 1) <= born <= date.today()):
         return "身份证号中的出生日期不正确"
-    if check_digit(number[:17]) != number[17]:
+    if not known_region(number[:6]):
+        return "身份证号前 6 位不是有效的地区代码"
+    if ric.calc_check_digit(number) != number[17]:
         return "身份证号校验位不正确，请核对"
     return None
 

@@ -4,6 +4,7 @@ A file exported here can be edited and imported back: one row per unit, its buil
 position as a point (WGS84, or shifted to GCJ-02/BD-09 on request).
 """
 
+import csv
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.db.models.functions import Coalesce
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from exchange.spreadsheets import neutralize_row, xlsx_text_cells
 from geo import crs as crs_module
 from geo.models import Unit
 from geo.stock_columns import COLUMNS, LAT, LON
@@ -96,9 +98,9 @@ def _frame(units: QuerySet[Unit], target_crs: str) -> gpd.GeoDataFrame:
                 "baths": r["baths"],
                 "area": float(r["area"]),
                 "rent": float(r["monthly_rent"]),
-                "orient": ORIENT_LABELS[r["orientation"]],
+                "orient": str(ORIENT_LABELS[r["orientation"]]),
                 "access": "是" if r["accessible"] else "否",
-                "status": STATUS_LABELS[r["status"]],
+                "status": str(STATUS_LABELS[r["status"]]),
             }
         )
     columns = [c.key for c in COLUMNS]
@@ -117,10 +119,7 @@ def export_stock(units: QuerySet[Unit], fmt: str, target_crs: str = "wgs84") -> 
         table[LAT] = [round(p.y, 7) for p in gdf.geometry]
         table = table.rename(columns={c.key: c.header for c in COLUMNS})
         out = workdir / f"stock{suffix}"
-        if fmt == "csv":
-            table.to_csv(out, index=False, encoding="utf-8-sig")  # the BOM lets Excel read UTF-8
-        else:
-            table.to_excel(out, index=False, sheet_name="房源")
+        _write_table(table, out, fmt)
         return out
     if fmt == "shp":
         shp_dir = workdir / "shp"
@@ -134,6 +133,27 @@ def export_stock(units: QuerySet[Unit], fmt: str, target_crs: str = "wgs84") -> 
     out = workdir / f"stock{suffix}"
     gdf.to_file(out, driver=driver, engine="pyogrio")
     return out
+
+
+def _write_table(table: pd.DataFrame, out: Path, fmt: str) -> None:
+    """A spreadsheet of plain cells: text that looks like a formula is neutralized (a name typed
+    as "=HYPERLINK(...)" in the back office must not run on the clerk's machine)."""
+    records = (
+        [None if pd.isna(v) else v for v in record]
+        for record in table.itertuples(index=False, name=None)
+    )
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8-sig", newline="") as fh:  # the BOM lets Excel read UTF-8
+            writer = csv.writer(fh)
+            writer.writerow(table.columns)
+            writer.writerows(neutralize_row(r) for r in records)
+        return
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("房源")
+    sheet.append(list(table.columns))
+    for record in records:
+        sheet.append(xlsx_text_cells(sheet, record))
+    book.save(out)
 
 
 def template_workbook() -> Workbook:

@@ -6,6 +6,8 @@ Formats: GeoJSON, zipped Shapefile, GeoPackage, KML (through pyogrio/GDAL), and 
 projected files with a declared CRS are reprojected first.
 """
 
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -15,10 +17,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from django.conf import settings
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
+from exchange.spreadsheets import formula_problem
 from geo import crs as crs_module
 from geo.models import MANUAL_STATUSES, Estate, Unit
 from geo.stock_columns import COLUMNS, FALSE, LAT, LON, ORIENTATIONS, STATUSES, TRUE, canonical
@@ -26,6 +30,10 @@ from geo.stock_columns import COLUMNS, FALSE, LAT, LON, ORIENTATIONS, STATUSES, 
 SPATIAL = {".geojson", ".json", ".zip", ".gpkg", ".kml", ".shp"}
 TABLES = {".xlsx", ".csv"}
 MAX_ROWS = 200_000
+# Members of a zip that are archives themselves: a reader may open them too, unchecked.
+NESTED_ARCHIVES = (".zip", ".kmz", ".xlsx", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".tar")
+# Control characters in a text cell: invisible to the clerk, and PostgreSQL refuses a NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class StockFileError(Exception):
@@ -102,6 +110,7 @@ def read_frame(path: Path, declared_crs: str) -> tuple[pd.DataFrame, int, bool]:
     """
     suffix = path.suffix.lower()
     shift = crs_module.converter_to_wgs84(declared_crs)
+    check_archive(path)
     if suffix in TABLES:
         frame = _read_table(path, suffix)
         return frame, 2, False
@@ -157,8 +166,47 @@ def _read_table(path: Path, suffix: str) -> pd.DataFrame:
     return frame
 
 
+def check_archive(path: Path) -> None:
+    """A zip (a zipped Shapefile; an XLSX is one too) is measured by its directory before
+    anything extracts or reads it: a few kilobytes may expand to gigabytes."""
+    if not zipfile.is_zipfile(path):
+        return  # not a zip, or one too broken to open: the reader says so
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise StockFileError("压缩文件已损坏，无法读取。") from exc
+    most = settings.ANJU_UPLOAD_MAX_ZIP_MEMBERS
+    if len(members) > most:
+        raise StockFileError(
+            f"压缩文件中有 {len(members)} 个文件，超过上限 {most} 个：请只打包要导入的文件。"
+        )
+    expanded, limit = sum(m.file_size for m in members), settings.ANJU_UPLOAD_MAX_UNZIPPED_BYTES
+    if expanded > limit:
+        raise StockFileError(
+            f"压缩文件解压后有 {_megabytes(expanded)} MB，超过上限 {_megabytes(limit)} MB："
+            "请拆分后分批导入。"
+        )
+    nested = next((m for m in members if m.filename.lower().endswith(NESTED_ARCHIVES)), None)
+    if nested is not None and path.suffix.lower() != ".xlsx":
+        raise StockFileError(
+            f"压缩文件中不能再含压缩文件（{Path(nested.filename).name}）：请解压后重新打包。"
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}" if size >= 1024 * 1024 else f"{size / (1024 * 1024):.2f}"
+
+
+# An absolute path (also GDAL's /vsizip/...), not a fraction such as 1/2.
+_PATH = re.compile(r"(?<![\w.])/[^\s'\"()（），,;]+")
+
+
 def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    """The first line of a reader's complaint, without the server's paths in it."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = _PATH.sub(lambda m: Path(m.group().rstrip(":")).name or "…", text)
+    return text[:160]
 
 
 def _in_degrees(geom: BaseGeometry) -> bool:
@@ -182,16 +230,18 @@ def _parse(column, raw: str, row: int, problems: list[Problem]):
         if column.required:
             problems.append(Problem(row, column.header, "不能为空"))
         return None
+    if CONTROL.search(raw):
+        problems.append(Problem(row, column.header, "含有不可见的控制字符，请删除后重新导入"))
+        return None
     try:
-        if column.kind == "int":
-            return int(Decimal(raw))
-        if column.kind == "decimal":
+        if column.kind in ("int", "decimal"):
             value = Decimal(raw)
-            if not value.is_finite():
+            # Finite and of a sane size: int(Decimal("1e999999999")) would never finish.
+            if not value.is_finite() or value.adjusted() >= 12:
                 raise InvalidOperation
-            return value
-    except (InvalidOperation, ValueError):
-        problems.append(Problem(row, column.header, f"“{raw}”不是数字"))
+            return int(value) if column.kind == "int" else value
+    except (ArithmeticError, ValueError):  # decimal's InvalidOperation is an ArithmeticError
+        problems.append(Problem(row, column.header, f"“{raw[:40]}”不是数字"))
         return None
     if column.kind == "bool":
         lowered = raw.lower()
@@ -199,14 +249,17 @@ def _parse(column, raw: str, row: int, problems: list[Problem]):
             return True
         if lowered in FALSE:
             return False
-        problems.append(Problem(row, column.header, f"“{raw}”应为 是/否"))
+        problems.append(Problem(row, column.header, f"“{raw[:40]}”应为 是/否"))
         return None
     if column.kind == "choice":
         table = ORIENTATIONS if column.key == "orient" else STATUSES
         code = table.get(raw) or table.get(raw.lower())
         if code is None:
-            problems.append(Problem(row, column.header, f"无法识别“{raw}”"))
+            problems.append(Problem(row, column.header, f"无法识别“{raw[:40]}”"))
         return code
+    if reason := formula_problem(raw):
+        problems.append(Problem(row, column.header, reason))
+        return None
     return raw
 
 

@@ -132,12 +132,21 @@ class VacancyForm(forms.Form):
     rooms = CommaMultipleChoiceField(
         label=_("户型"), choices=ROOM_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
-    area_min = forms.DecimalField(label=_("最小面积（㎡）"), required=False, min_value=0)
-    area_max = forms.DecimalField(label=_("最大面积（㎡）"), required=False, min_value=0)
-    rent_min = forms.DecimalField(label=_("最低月租金（元）"), required=False, min_value=0)
-    rent_max = forms.DecimalField(label=_("最高月租金（元）"), required=False, min_value=0)
-    floor_min = forms.IntegerField(label=_("最低楼层"), required=False)
-    floor_max = forms.IntegerField(label=_("最高楼层"), required=False)
+    # Bounded like the columns they filter, so no typed value can overflow a query.
+    area_min = forms.DecimalField(
+        label=_("最小面积（㎡）"), required=False, min_value=0, max_value=9999, decimal_places=2
+    )
+    area_max = forms.DecimalField(
+        label=_("最大面积（㎡）"), required=False, min_value=0, max_value=9999, decimal_places=2
+    )
+    rent_min = forms.DecimalField(
+        label=_("最低月租金（元）"), required=False, min_value=0, max_value=999999, decimal_places=2
+    )
+    rent_max = forms.DecimalField(
+        label=_("最高月租金（元）"), required=False, min_value=0, max_value=999999, decimal_places=2
+    )
+    floor_min = forms.IntegerField(label=_("最低楼层"), required=False, min_value=-5, max_value=200)
+    floor_max = forms.IntegerField(label=_("最高楼层"), required=False, min_value=-5, max_value=200)
     elevator = forms.BooleanField(label=_("有电梯"), required=False)
     accessible = forms.BooleanField(label=_("无障碍房屋"), required=False)
     orientation = CommaMultipleChoiceField(

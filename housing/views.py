@@ -1,7 +1,6 @@
 """Resident pages: sign in with a code, apply (zero proof), follow the case; public status
 lookup and self-check; the development SMS inbox."""
 
-from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 
@@ -9,11 +8,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from backoffice.models import LoginAttempt
+from archive.client_ip import client_ip
+from archive.ratelimit import Rate, hit
 from exchange.sources import SourceUnavailable
 from housing import services
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
@@ -21,7 +20,7 @@ from housing.models import Applicant, Application, EligibilityRule, SmsMessage
 from housing.rules import apply_rules
 
 SESSION_KEY = "applicant_id"
-LOOKUPS_PER_HOUR = 10
+LOOKUPS = Rate("status-lookup-ip", 10, 3600)
 
 
 def applicant_required(view):
@@ -36,17 +35,13 @@ def applicant_required(view):
     return wrapper
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def login(request: HttpRequest) -> HttpResponse:
     """Step 1: a phone number; step 2: the code sent to it."""
     phone_form = PhoneForm(request.POST or None)
     code_form = CodeForm(initial={"phone": request.POST.get("phone", "")})
     if request.method == "POST" and phone_form.is_valid():
         try:
-            services.send_code(phone_form.cleaned_data["phone"], ip=_ip(request))
+            services.send_code(phone_form.cleaned_data["phone"], ip=client_ip(request))
         except services.NotAllowed as exc:
             messages.error(request, str(exc))
         else:
@@ -165,14 +160,7 @@ def lookup_application(request: HttpRequest) -> tuple[Application | None, str | 
     number = request.GET.get("number", "").strip().upper()
     tail = request.GET.get("id6", "").strip().upper()
     if number or tail:
-        ip = _ip(request)
-        key = f"status:{ip}"
-        recent = LoginAttempt.objects.filter(
-            username=key, at__gte=timezone.now() - timedelta(hours=1)
-        )
-        # Recorded before counting, so parallel requests cannot slip under the limit.
-        LoginAttempt.objects.create(username=key, ip=ip, success=False)
-        if recent.count() > LOOKUPS_PER_HOUR:
+        if not hit(LOOKUPS, client_ip(request)):
             error = _("查询过于频繁，请一小时后再试。")
         else:
             found = Application.objects.filter(number=number).exclude(stage="draft").first()

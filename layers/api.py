@@ -5,14 +5,19 @@ Every list starts from the same public querysets as the pages; responses are RFC
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometrySerializerMethodField
+from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -21,6 +26,7 @@ from geo.locate import locate
 from geo.models import Estate, Unit
 from geo.search import search_places
 from geo.vacancy import VacancyForm, VacancyQuery
+from layers import schema as layer_schema
 
 _TYPES = {
     "DecimalField": OpenApiTypes.NUMBER,
@@ -46,6 +52,9 @@ class Pagination(GeoJsonPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return layer_schema.feature_page_schema(schema)
 
 
 class EstateSerializer(GeoFeatureModelSerializer):
@@ -78,19 +87,20 @@ class EstateSerializer(GeoFeatureModelSerializer):
         return f"/estates/{estate.pk}/"
 
 
+@extend_schema_field(layer_schema.POINT)
+class AnnotatedPointField(GeometryField):
+    """A point computed by the query (not a model field), described for the OpenAPI schema."""
+
+
 class UnitSerializer(GeoFeatureModelSerializer):
-    point = GeometrySerializerMethodField()
+    # The unit's building on the map (annotated by the selector).
+    point = AnnotatedPointField(read_only=True)
     estate_id = serializers.IntegerField(source="building.estate_id")
     estate = serializers.CharField(source="building.estate.name")
     district = serializers.CharField(source="building.estate.district.name")
     building = serializers.CharField(source="building.number")
     elevator = serializers.BooleanField(source="building.elevator")
     layout = serializers.CharField()
-
-    @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_point(self, unit: Unit):
-        """The unit's building on the map (annotated by the selector)."""
-        return unit.point
 
     class Meta:
         model = Unit
@@ -116,7 +126,17 @@ class UnitSerializer(GeoFeatureModelSerializer):
         ]
 
 
-@extend_schema(parameters=FILTER_PARAMETERS, summary="有符合条件空置房源的项目（GeoJSON）")
+# Any parameter may be refused: by the form (naming the field) or, for control characters,
+# before it reaches a view.
+BAD_REQUEST = OpenApiResponse(description="参数不正确（按字段给出原因）")
+NOT_FOUND = OpenApiResponse(description="没有这个已公开的项目")
+
+
+@extend_schema(
+    parameters=FILTER_PARAMETERS,
+    responses={200: EstateSerializer(many=True), 400: BAD_REQUEST},
+    summary="有符合条件空置房源的项目（GeoJSON）",
+)
 class EstateList(ListAPIView):
     serializer_class = EstateSerializer
     pagination_class = Pagination
@@ -125,7 +145,10 @@ class EstateList(ListAPIView):
         return selectors.vacancy_estates(vacancy_query(self.request))
 
 
-@extend_schema(summary="一个已公开项目（GeoJSON Feature）")
+@extend_schema(
+    responses={200: EstateSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    summary="一个已公开项目（GeoJSON Feature）",
+)
 class EstateDetail(RetrieveAPIView):
     serializer_class = EstateSerializer
 
@@ -138,7 +161,11 @@ class EstateDetail(RetrieveAPIView):
         return estate
 
 
-@extend_schema(parameters=FILTER_PARAMETERS, summary="符合条件的空置房源（GeoJSON）")
+@extend_schema(
+    parameters=FILTER_PARAMETERS,
+    responses={200: UnitSerializer(many=True), 400: BAD_REQUEST},
+    summary="符合条件的空置房源（GeoJSON）",
+)
 class UnitList(ListAPIView):
     serializer_class = UnitSerializer
     pagination_class = Pagination
@@ -157,12 +184,16 @@ class SearchHitSerializer(serializers.Serializer):
     lat = serializers.FloatField()
 
 
+class SearchResultsSerializer(serializers.Serializer):
+    results = SearchHitSerializer(many=True)
+
+
 class Search(APIView):
     """Autocomplete for the search box: estates, counties, streets and communities, ranked."""
 
     @extend_schema(
         parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True, description="关键词")],
-        responses=SearchHitSerializer(many=True),
+        responses={200: SearchResultsSerializer, 400: BAD_REQUEST},
         summary="搜索项目与地点（名称、地址、拼音、首字母）",
     )
     def get(self, request: Request) -> Response:
@@ -178,7 +209,7 @@ class Locate(APIView):
             OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 WGS84"),
             OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 WGS84"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: BAD_REQUEST},
         summary="位置查询",
     )
     def get(self, request: Request) -> Response:

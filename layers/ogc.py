@@ -189,7 +189,10 @@ def _typed(kind: str, name: str, raw: str):
         if kind == INTEGER:
             return int(raw)
         if kind == NUMBER:
-            return Decimal(raw)
+            value = Decimal(raw)
+            if not value.is_finite() or abs(value) >= 10**12:
+                raise ValueError
+            return value
         if kind == BOOLEAN:
             if raw.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError

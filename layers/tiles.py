@@ -7,6 +7,7 @@ so its GiST index is used, then wrapped in ST_AsMVTGeom / ST_AsMVT.
 import math
 
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from geo.vacancy import VacancyQuery
@@ -72,7 +73,10 @@ def _fields_of(rows, layer: Layer) -> dict[str, str]:
 
 
 def render_tile(layer: Layer, query: VacancyQuery, z: int, x: int, y: int) -> bytes:
-    sql, params = tile_sql(layer, query, z, x, y)
+    try:
+        sql, params = tile_sql(layer, query, z, x, y)
+    except EmptyResultSet:  # Django knows the filters match nothing: an empty tile
+        return b""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]

@@ -29,6 +29,14 @@ else:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+    # HTTPS only: redirect, HSTS for a year; behind a TLS-terminating proxy set
+    # SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto so Django knows a request came over HTTPS.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    if env_str("SECURE_PROXY_SSL_HEADER", None) == "X-Forwarded-Proto":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.RequestSanityMiddleware",  # control characters → 400, huge bodies → 413
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -165,7 +174,10 @@ ANJU_BOUNDARY_ATTRIBUTION = env_str(
     "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"
 )
 
-# Public holidays (ISO dates) that publicity periods in working days skip.
+# Least privilege: the role the application connects as; migrations (run as the owner) grant
+# it row privileges on every table (portal/db_roles.py). Empty: no grants are made.
+ANJU_DB_APP_ROLE = env_str("ANJU_DB_APP_ROLE", "")
+
 # Working days: the official calendar (chinese-calendar) corrected by these ISO dates; a year
 # the package does not know must be declared covered by them (a system check refuses otherwise).
 ANJU_HOLIDAYS = env_list("ANJU_HOLIDAYS", [])
@@ -203,3 +215,63 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/portal/favicon.svg",
 }
+
+# --- Sign-in protection, rate limits, client address, staff sessions (issue 10) ------------
+# One lockout for every door (/staff/login/, /admin/login/, any later one): django-axes as the
+# first authentication backend, keyed on username + client address, so nobody can lock a clerk
+# out from elsewhere. Its handler adds a per-address limit across usernames (password
+# spraying); docs/decisions/0003-login-protection.md says why it is not a second counter.
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += [
+    "backoffice.staff_sessions.StaffSessionMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the sign-in page saying so
+]
+AXES_HANDLER = "backoffice.login_protection.LoginProtectionHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("ANJU_LOGIN_FAILURE_LIMIT", 5)
+ANJU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("ANJU_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = env_int("ANJU_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "archive.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "backoffice.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and lockouts, not every success
+
+
+def _proxy_networks(name: str) -> list[str]:
+    """IPs or CIDRs of our reverse proxies; a typo must stop the start, not trust the world."""
+    from ipaddress import ip_network
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    values = env_list(name, [])
+    for value in values:
+        try:
+            ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an IP address or CIDR.") from exc
+    return values
+
+
+# X-Forwarded-For is believed only from these (archive/client_ip.py); empty: REMOTE_ADDR only.
+ANJU_TRUSTED_PROXIES = _proxy_networks("ANJU_TRUSTED_PROXIES")
+
+# Staff sessions end after an idle half hour and, at the latest, a working day after sign-in
+# (backoffice/staff_sessions.py); applicants' SMS sessions keep Django's default.
+ANJU_STAFF_IDLE_MINUTES = env_int("ANJU_STAFF_IDLE_MINUTES", 30)
+ANJU_STAFF_SESSION_HOURS = env_int("ANJU_STAFF_SESSION_HOURS", 10)
+
+# --- Uploads and hostile input (issue 10, items 4 and 6) -----------------------------------
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves files out: these bound what an upload may cost.
+# Any request body (portal/middleware.py), one stock file, and what a zip (also XLSX) may
+# expand to, checked before anything is extracted or read (geo/stock_import.py).
+ANJU_REQUEST_MAX_BYTES = env_int("ANJU_REQUEST_MAX_BYTES", 64 * 1024 * 1024)
+ANJU_UPLOAD_MAX_BYTES = env_int("ANJU_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+ANJU_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ANJU_UPLOAD_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024)
+ANJU_UPLOAD_MAX_ZIP_MEMBERS = env_int("ANJU_UPLOAD_MAX_ZIP_MEMBERS", 200)
+# A checked import waits this long for its confirmation; older ones are removed.
+ANJU_IMPORT_PLAN_MAX_AGE_SECONDS = env_int("ANJU_IMPORT_PLAN_MAX_AGE_SECONDS", 6 * 3600)

@@ -39,8 +39,15 @@ start)
       start >/dev/null
   fi
   psql=("$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  # anju owns the schema and runs migrations and tests (it creates the test databases; it may
+  # see and stop the app's sessions, as the tests do); anju_app is what the application
+  # connects as: no superuser, owns nothing, so it cannot switch the append-only triggers off.
   if [ -z "$("${psql[@]}" -d postgres -c "select 1 from pg_roles where rolname='anju'")" ]; then
-    "${psql[@]}" -d postgres -c "create role anju login superuser"
+    "${psql[@]}" -d postgres -c "create role anju login createdb"
+  fi
+  "${psql[@]}" -d postgres -c "set client_min_messages = warning; alter role anju nosuperuser createdb; grant pg_signal_backend, pg_read_all_stats to anju"
+  if [ -z "$("${psql[@]}" -d postgres -c "select 1 from pg_roles where rolname='anju_app'")" ]; then
+    "${psql[@]}" -d postgres -c "create role anju_app login nosuperuser nocreatedb"
   fi
   # PostGIS and pg_trgm in template1, so test databases have them too.
   "${psql[@]}" -d template1 -c "set client_min_messages = warning; create extension if not exists postgis; create extension if not exists pg_trgm"

@@ -103,9 +103,11 @@ def platform_settings(settings, data_platform):
 def _serve(data_platform: str, **extra_env: str) -> tuple[str, subprocess.Popen]:
     """gunicorn on the test database; one secret key for all workers (sessions must hold)."""
     db = settings.DATABASES["default"]
+    # The served app connects as the application's role where there is one, as in production.
+    user = settings.ANJU_DB_APP_ROLE or db["USER"]
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": f"postgis://{user}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DJANGO_DEBUG": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ANJU_DATA_PLATFORM_URL": data_platform,

@@ -140,16 +140,18 @@ def test_a_district_of_another_county_gets_404_for_our_rounds(client, home, othe
     assert "涡阳县轮候名单" in page(client, reverse("allocation"))
 
 
-def test_operator_gets_404_and_outsiders_403_and_visitors_sign_in(client, cast):
+def test_operator_gets_403_on_lists_404_on_rounds_outsiders_403_visitors_sign_in(client, cast):
     round_ = demo_round("choosing")
-    urls = [
+    lists = [
         reverse("allocation"),
         reverse("allocation-rounds"),
         reverse("allocation-round-new") + f"?county={HOME}",
-        *round_urls(round_),
     ]
+    urls = [*lists, *round_urls(round_)]
     client.force_login(cast.users["operator"])
-    for url in urls:
+    for url in lists:  # the module is not the operator's
+        assert client.get(url).status_code == 403, url
+    for url in round_urls(round_):  # and no round exists for it
         assert client.get(url).status_code == 404, url
     client.force_login(cast.users["outsider"])
     for url in urls:
@@ -180,7 +182,7 @@ def test_street_and_community_see_only_their_households_with_county_positions(
     # The household keeps its place in the county's list, not "1" of a street list.
     assert re.search(rf'<td class="num">{moved.position}</td>\s*<td><code>', html)
     # Rounds belong to the housing departments.
-    assert client.get(reverse("allocation-rounds")).status_code == 404
+    assert client.get(reverse("allocation-rounds")).status_code == 403
     round_ = demo_round("choosing")
     assert client.get(reverse("allocation-round", args=[round_.pk])).status_code == 404
 

@@ -1,6 +1,8 @@
 """Changing the stock from the back office: status with a reason, batch creation, publishing —
 each change in one transaction with its event, and shown on the public portal at once."""
 
+import re
+
 import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.urls import reverse
@@ -16,10 +18,24 @@ def vacant_unit_of(estate: Estate) -> Unit:
     return Unit.objects.filter(building__estate=estate, status="vacant").first()
 
 
+def public_row(unit: Unit) -> str:
+    """The unit's row in the estate page's list of vacant units (numbers repeat per building)."""
+    return f"<td>{unit.building.number}</td><td>{unit.number}</td>"
+
+
+def public_vacant_count(client, estate_id: int) -> int:
+    html = client.get(reverse("estate-detail", args=[estate_id])).content.decode()
+    return int(re.search(r"空置 (\d+) 套", html).group(1))
+
+
 def test_status_change_with_reason_writes_the_timeline(client, cast):
     user = cast.users["operator"]
-    client.force_login(user)
     unit = vacant_unit_of(cast.inside["operator"])
+    estate_id = unit.building.estate_id
+    public = client.get(reverse("estate-detail", args=[estate_id])).content.decode()
+    assert public.count(public_row(unit)) == 1, "offered before the change"
+    vacant_before = public_vacant_count(client, estate_id)
+    client.force_login(user)
     response = client.post(
         reverse("asset-unit", args=[unit.pk]),
         {"status": "repair", "reason": "卫生间漏水", "expected": "vacant"},
@@ -33,14 +49,11 @@ def test_status_change_with_reason_writes_the_timeline(client, cast):
     page = client.get(reverse("asset-unit", args=[unit.pk])).content.decode()
     assert "卫生间漏水" in page and "空置 → 维修中" in page
     assert AccessRecord.objects.filter(user=user, subject_type="unit", subject_id=unit.pk).exists()
-    # The public portal no longer offers it.
-    public = client.get(reverse("estate-detail", args=[unit.building.estate_id])).content.decode()
-    assert (
-        f"<td>{unit.number}</td>" not in public
-        or Unit.objects.filter(
-            building__estate_id=unit.building.estate_id, number=unit.number, status="vacant"
-        ).exists()
-    )
+    # The public portal no longer offers it, at once.
+    client.logout()
+    public = client.get(reverse("estate-detail", args=[estate_id])).content.decode()
+    assert public_row(unit) not in public
+    assert public_vacant_count(client, estate_id) == vacant_before - 1
 
 
 def test_status_change_needs_a_reason_and_a_manual_status(cast):

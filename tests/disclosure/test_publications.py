@@ -7,7 +7,9 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import DatabaseError, transaction
@@ -17,6 +19,7 @@ from openpyxl import load_workbook
 
 from archive.models import Event
 from disclosure import services
+from disclosure.calendar import add_working_days
 from disclosure.models import Objection, Outbox, Page, Publication
 from tests.disclosure.conftest import COLUMNS, PEOPLE, publish
 
@@ -116,14 +119,59 @@ def test_any_edit_changes_the_hash(notice, change):
     assert services.content_hash(document | change) != notice.content_hash
 
 
-def test_publicity_period_counts_working_days(notice):
-    end = timezone.localtime(notice.period_ends_at)
-    start = timezone.localtime(notice.published_at).date()
-    days, day = 0, start
-    while day < end.date():
-        day += timedelta(days=1)
-        days += day.weekday() < 5
-    assert days == 7 and end.weekday() < 5 and (end.hour, end.minute) == (23, 59)
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+# Hand-written calendars. March 2026 has no public holiday (weekends: 7/8, 14/15, 21/22).
+# The State Council's arrangements: 2025 National Day Oct 1–8 off, Sun Sep 28 and Sat Oct 11
+# worked; 2026 Spring Festival Feb 15–23 off, Sat Feb 14 and Sat Feb 28 worked.
+@pytest.mark.parametrize(
+    ("start", "days", "off", "on", "end"),
+    [
+        ("2026-03-06 10:00", 1, [], [], "2026-03-09 23:59:59"),  # Friday + 1 = Monday
+        ("2026-03-06 23:50", 1, [], [], "2026-03-09 23:59:59"),  # late Friday is still Friday
+        ("2026-03-07 09:00", 1, [], [], "2026-03-09 23:59:59"),  # from a Saturday
+        ("2026-03-08 09:00", 1, [], [], "2026-03-09 23:59:59"),  # from a Sunday
+        ("2026-03-02 09:00", 5, [], [], "2026-03-09 23:59:59"),  # Monday + 5 = next Monday
+        ("2026-03-04 15:00", 7, [], [], "2026-03-13 23:59:59"),  # Wednesday + 7 = Friday week
+        ("2026-03-06 10:00", 10, [], [], "2026-03-20 23:59:59"),
+        # Configured days off (ANJU_HOLIDAYS) and extra working days (ANJU_WORKDAYS).
+        ("2026-03-06 10:00", 1, ["2026-03-09"], [], "2026-03-10 23:59:59"),
+        ("2026-03-06 10:00", 2, ["2026-03-09", "2026-03-10"], [], "2026-03-12 23:59:59"),
+        ("2026-03-04 15:00", 7, ["2026-03-11"], [], "2026-03-16 23:59:59"),
+        ("2026-03-06 10:00", 1, ["2026-03-07"], [], "2026-03-09 23:59:59"),  # a Saturday off
+        ("2026-03-06 10:00", 1, [], ["2026-03-07"], "2026-03-07 23:59:59"),  # a Saturday worked
+        # Official holidays and make-up working days (调休).
+        ("2025-09-30 10:00", 1, [], [], "2025-10-09 23:59:59"),  # over the National Day week
+        ("2025-09-26 10:00", 1, [], [], "2025-09-28 23:59:59"),  # Friday + 1 = a worked Sunday
+        ("2025-10-10 10:00", 1, [], [], "2025-10-11 23:59:59"),  # Friday + 1 = a worked Saturday
+        ("2026-02-13 10:00", 2, [], [], "2026-02-24 23:59:59"),  # Sat 14, then after the holiday
+        ("2026-02-13 10:00", 2, ["2026-02-24"], [], "2026-02-25 23:59:59"),
+    ],
+)
+def test_add_working_days_on_a_hand_written_calendar(settings, start, days, off, on, end):
+    settings.ANJU_HOLIDAYS, settings.ANJU_WORKDAYS = off, on
+    assert add_working_days(at(start), days) == at(end)
+
+
+def test_working_days_count_from_the_local_day_not_the_utc_day(settings):
+    settings.ANJU_HOLIDAYS, settings.ANJU_WORKDAYS = [], []
+    thursday_utc = datetime(2026, 3, 5, 17, 0, tzinfo=UTC)  # Friday 01:00 in 亳州
+    assert add_working_days(thursday_utc, 1) == at("2026-03-09 23:59:59")
+
+
+def test_a_publicity_period_ends_at_the_end_of_its_last_working_day(settings):
+    """Published on a Friday morning for 7 working days, with the Monday a holiday."""
+    settings.ANJU_HOLIDAYS, settings.ANJU_WORKDAYS = ["2026-03-09"], []
+    with mock.patch("django.utils.timezone.now", return_value=at("2026-03-06 10:00")):
+        notice = publish()
+    assert timezone.localtime(notice.published_at) == at("2026-03-06 10:00")
+    # Tue 10, Wed 11, Thu 12, Fri 13, Mon 16, Tue 17, Wed 18.
+    assert timezone.localtime(notice.period_ends_at) == at("2026-03-18 23:59:59")
 
 
 def test_csv_has_the_columns_and_excel_friendly_encoding(client, notice):

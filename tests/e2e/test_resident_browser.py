@@ -4,6 +4,7 @@ departments' data, applies, and later finds the case's progress."""
 import pytest
 from playwright.sync_api import sync_playwright
 
+from exchange.synthetic import record
 from geo.models import Region
 from housing.models import Application
 from tests.e2e.sign_in import sign_in_resident
@@ -55,7 +56,9 @@ def test_resident_applies_on_a_phone_and_follows_the_case(site_url, resident, dj
 
         with django_db_blocker.unblock():
             application = Application.objects.get(id_number=number)
-            assert application.members.count() >= 1 and application.stage == "accept"
+            household = record("police", number)["members"]
+            assert application.members.count() == len(household)
+            assert application.stage == "accept"
 
         later = browser.new_page(viewport={"width": 375, "height": 800})
         later.goto(f"{site_url}/status/")

@@ -37,7 +37,8 @@ def test_by_part_of_the_address(estate):
 def test_by_full_pinyin_and_by_initials(estate):
     full, initials = pinyin_keys(estate.name)
     assert estate.name in names(full)
-    assert names(initials)[0] == estate.name or estate.name in names(initials)
+    # Initials can be shared by several names: the estate is among the hits.
+    assert estate.name in names(initials)
     assert estate.name in names(initials.upper())
 
 

@@ -1,11 +1,13 @@
 """Applicants sign in with a one-time code sent through the SMS backend; codes are rate limited."""
 
+import hashlib
 import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from archive.models import RateCounter
 from housing import services
 from housing.models import OneTimeCode, SmsMessage
 
@@ -19,12 +21,28 @@ def last_code(phone: str = PHONE) -> str:
     ).group()
 
 
+def let_time_pass(scope: str) -> None:
+    """The rate windows of `scope` close, as if their time had passed."""
+    RateCounter.objects.filter(key__startswith=f"{scope}:").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
 def test_code_by_sms_signs_in_through_the_pages(client):
     client.post("/apply/login/", {"phone": PHONE})
     response = client.post("/apply/verify/", {"phone": PHONE, "code": last_code()})
     assert response.status_code == 302 and response["Location"] == "/my/"
     assert "我的申请" in client.get("/my/").content.decode()
     assert OneTimeCode.objects.get(phone=PHONE).code_hash != last_code()  # only a hash is kept
+
+
+def test_the_code_hash_is_keyed_with_the_secret_key(settings):
+    services.send_code(PHONE, ip=None)
+    code, stored = last_code(), OneTimeCode.objects.get(phone=PHONE).code_hash
+    assert stored != hashlib.sha256(f"{PHONE}:{code}".encode()).hexdigest()
+    settings.SECRET_KEY = "another-key-" + "x" * 50
+    with pytest.raises(services.NotAllowed, match="验证码不正确"):
+        services.verify_code(PHONE, code)  # the same code, another key: no longer matches
 
 
 def test_wrong_codes_are_counted_and_spoil_the_code():
@@ -47,6 +65,7 @@ def test_codes_expire_and_are_single_use():
     with pytest.raises(services.NotAllowed):
         services.verify_code(PHONE, code)
     OneTimeCode.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    let_time_pass(services.SEND_GAP.scope)
     services.send_code(PHONE, ip=None)
     OneTimeCode.objects.filter(used_at__isnull=True).update(
         expires_at=timezone.now() - timedelta(seconds=1)
@@ -60,11 +79,14 @@ def test_sending_is_rate_limited():
     with pytest.raises(services.NotAllowed, match="一分钟"):
         services.send_code(PHONE, ip=None)
     for _ in range(4):
-        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+        let_time_pass(services.SEND_GAP.scope)
         services.send_code(PHONE, ip=None)
-    OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    let_time_pass(services.SEND_GAP.scope)
     with pytest.raises(services.NotAllowed, match="一小时"):
         services.send_code(PHONE, ip=None)
+    let_time_pass(services.SEND_GAP.scope)
+    let_time_pass(services.SENDS_PER_PHONE.scope)
+    services.send_code(PHONE, ip=None)  # an hour later
     with pytest.raises(services.NotAllowed, match="11 位"):
         services.send_code("12345", ip=None)
 

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,9 @@ def test_created_with_debug_and_credentials_printed(settings, tmp_path):
     password = (tmp_path / "pw").read_text().strip()
     assert len(password) >= 12
     assert password in out.getvalue()
-    user = authenticate(username="admin", password=password)
+    # Every sign-in passes the login protection, which needs the request it came with.
+    request = RequestFactory().post("/admin/login/")
+    user = authenticate(request, username="admin", password=password)
     assert user is not None and user.is_superuser
     # Run again: same password, still one user.
     call_command("ensure_dev_superuser", password_file=tmp_path / "pw", stdout=StringIO())

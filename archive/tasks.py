@@ -1,0 +1,12 @@
+"""Jobs on the PostgreSQL queue: keep the rate-limit counters small."""
+
+from procrastinate.contrib.django import app
+
+from archive.ratelimit import purge_expired
+
+
+@app.periodic(cron="17 * * * *")
+@app.task(queue="archive", queueing_lock="purge-rate-counters")
+def purge_rate_counters(timestamp: int) -> None:
+    """Hourly: drop counters whose window has closed (a new use simply starts a new row)."""
+    purge_expired()

@@ -76,7 +76,6 @@ db-stop:
 
 migrate: setup
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(PY) manage.py migrate --noinput -v 0
-	DATABASE_URL=$(DATABASE_OWNER_URL) $(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py load_demo --if-empty

@@ -98,7 +98,8 @@ HOSTILE_VALUES = [
     "-" + HUGE,
     HUGE,
     "abc",
-    "1e999999",
+    "1e999999",  # within decimal's default exponent range: PostgreSQL's numeric overflows
+    "1e9999999",  # beyond it: abs() or arithmetic on it raises decimal.Overflow
     "NaN",
     "inf",
     "-inf",
@@ -142,8 +143,8 @@ TOLERANT = {"home", "units", "estate-detail", "tile", "tilejson"}
 
 
 # 500s this test found in the filters, tiles and OGC API (fixed: bounded form fields, an empty
-# tile for filters that match nothing, finite numbers only); the last test keeps them fixed.
-KNOWN_ELSEWHERE = [
+# tile for filters that match nothing, finite numbers only); a test below keeps them fixed.
+FOUND_AND_FIXED = [
     # geo/vacancy.py VacancyForm: the DecimalFields have no upper bound, so 1e999999 reaches
     # PostgreSQL ("value overflows numeric format") on every page, API, tile and OGC query.
     (None, {"area_min", "area_max", "rent_min", "rent_max"}, {"1e999999"}),
@@ -155,10 +156,19 @@ KNOWN_ELSEWHERE = [
 ]
 
 
-def known_elsewhere(route_name: str, name: str, value: str) -> bool:
+# Found and still open, in a file outside this change: left out of the sweep, and expected to
+# fail in the last test until fixed (then move the entry to FOUND_AND_FIXED).
+STILL_OPEN = [
+    # layers/ogc.py _typed: for a NUMBER property, abs(Decimal("1e9999999")) raises
+    # decimal.Overflow, which `except (ValueError, InvalidOperation)` does not catch.
+    ("ogc-items", {"area", "monthly_rent"}, {"1e9999999"}),
+]
+
+
+def listed(table: list, route_name: str, name: str, value: str) -> bool:
     return any(
         (route is None or route == route_name) and name in names and value in values
-        for route, names, values in KNOWN_ELSEWHERE
+        for route, names, values in table
     )
 
 
@@ -265,9 +275,9 @@ def _get(client, url: str, data=None) -> tuple[int, str]:
 
 
 def _assert_no_500(
-    client, routes: list[Route], demo_ids: dict, at_least: int, *, known: bool = False
+    client, routes: list[Route], demo_ids: dict, at_least: int, *, only: list | None = None
 ) -> None:
-    """Every route, path variant and parameter; `known` asks only the KNOWN_ELSEWHERE ones."""
+    """Every route, path variant and parameter but those STILL_OPEN; or `only` a table's."""
     failures = []
     requests = 0
 
@@ -280,7 +290,7 @@ def _assert_no_500(
 
     for route in routes:
         for url, path_values, valid in path_variants(route.route, demo_ids):
-            if not known:
+            if only is None:
                 check(url)
                 for raw in RAW_QUERIES:
                     check(f"{url}?{raw}")
@@ -288,7 +298,15 @@ def _assert_no_500(
                 continue  # parameters are tried on valid paths
             names = parameters_for(route, path_values)
             for value in HOSTILE_VALUES:
-                asked = [n for n in names if known_elsewhere(route.name, n, value) == known]
+                asked = [
+                    n
+                    for n in names
+                    if (
+                        listed(only, route.name, n, value)
+                        if only is not None
+                        else not listed(STILL_OPEN, route.name, n, value)
+                    )
+                ]
                 if route.name in TOLERANT and asked:
                     check(url, dict.fromkeys(asked, value), f"{','.join(asked)}={value[:30]!r}")
                     continue
@@ -315,4 +333,9 @@ def test_nor_for_a_signed_in_applicant(applicant_client, demo_ids):
 
 
 def test_the_500s_found_in_filters_tiles_and_ogc_are_fixed(client, demo_ids):
-    _assert_no_500(client, public_routes(), demo_ids, at_least=10, known=True)
+    _assert_no_500(client, public_routes(), demo_ids, at_least=10, only=FOUND_AND_FIXED)
+
+
+@pytest.mark.xfail(reason="a 500 in layers/ogc.py _typed, see STILL_OPEN", strict=False)
+def test_the_500s_still_open_elsewhere(client, demo_ids):
+    _assert_no_500(client, public_routes(), demo_ids, at_least=2, only=STILL_OPEN)

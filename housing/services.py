@@ -199,6 +199,8 @@ def _save_application(
             if getattr(before, field) != getattr(application, field):
                 label = Application._meta.get_field(field.removesuffix("_id")).verbose_name
                 raise NotAllowed(f"补正时不能修改“{label}”；如需变更请撤回后重新申请。")
+    if submit and not any((m.get("name") or "").strip() for m in members):
+        raise NotAllowed("请填写家庭成员（至少包括申请人本人），可点击“查询部门数据”自动填写。")
     if not application.number:
         application.number = _number()
     application.save()

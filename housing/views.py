@@ -98,7 +98,13 @@ def apply(request: HttpRequest) -> HttpResponse:
         else []
     )
     form = ApplicationForm(request.POST or None, instance=application)
-    members = MemberFormSet(request.POST or None, initial=initial_members, prefix="m")
+    # The saved members pre-fill the page; a posted form stands on its own: compared with that
+    # initial, unchanged rows would count as empty and a resubmission would lose its household.
+    members = (
+        MemberFormSet(request.POST, prefix="m")
+        if request.method == "POST"
+        else MemberFormSet(initial=initial_members, prefix="m")
+    )
     action = request.POST.get("action")
     if request.method == "POST" and action == "prefill":
         form, members = _prefill(request, application)

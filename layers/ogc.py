@@ -190,8 +190,8 @@ def _typed(kind: str, name: str, raw: str):
             return int(raw)
         if kind == NUMBER:
             value = Decimal(raw)
-            if not value.is_finite() or abs(value) >= 10**12:
-                raise ValueError
+            if not value.is_finite() or (value and value.adjusted() >= 12):
+                raise ValueError  # NaN, infinities and numbers no column holds
             return value
         if kind == BOOLEAN:
             if raw.lower() not in {"true", "false", "1", "0"}:

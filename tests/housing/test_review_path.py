@@ -263,7 +263,9 @@ def test_publicity_period_is_the_county_setting(rules, place, platform_settings)
         community=community,
         consent=True,
     )
-    services.save_application(application, [], submit=True)
+    services.save_application(
+        application, [{"name": name, "relation": "本人", "id_number": number}], submit=True
+    )
     Application.objects.filter(pk=application.pk).update(stage="publicity")
     services.start_publicity(county, actor=None)
     outbox_id = pending_outbox_ids()[-1]
@@ -324,6 +326,8 @@ def test_returned_for_correction_then_resubmitted(
     application.refresh_from_db()
     assert not application.returned and application.stage == "accept"
     assert application.steps.filter(decision="submit").count() == 2
+    # The household survives the correction (unchanged member rows are not "empty").
+    assert application.members.count() == len(record("police", number)["members"])
 
 
 def test_status_lookup_gives_nothing_away_and_is_rate_limited(
@@ -340,7 +344,9 @@ def test_status_lookup_gives_nothing_away_and_is_rate_limited(
         community=community,
         consent=True,
     )
-    services.save_application(application, [], submit=True)
+    services.save_application(
+        application, [{"name": name, "relation": "本人", "id_number": number}], submit=True
+    )
     wrong = client.get("/status/", {"number": application.number, "id6": "000000"}).content.decode()
     unknown = client.get(
         "/status/", {"number": "SQ2099-999999", "id6": number[-6:]}
@@ -371,7 +377,9 @@ def test_platform_down_gives_a_clear_message_and_loses_nothing(
         community=community,
         consent=True,
     )
-    services.save_application(application, [], submit=True)
+    services.save_application(
+        application, [{"name": name, "relation": "本人", "id_number": number}], submit=True
+    )
     Application.objects.filter(pk=application.pk).update(stage="data_check")
     client.force_login(chain_staff["district"])
     html = client.post(f"/staff/review/{application.pk}/data-check/", follow=True).content.decode()
@@ -448,10 +456,13 @@ def test_counter_staff_enter_paper_applications(client, rules, place, chain_staf
             "street": street.pk,
             "community": community.pk,
             "consent": "on",
-            "m-TOTAL_FORMS": 0,
+            "m-TOTAL_FORMS": 1,
             "m-INITIAL_FORMS": 0,
             "m-MIN_NUM_FORMS": 0,
             "m-MAX_NUM_FORMS": 12,
+            "m-0-name": name,
+            "m-0-relation": "本人",
+            "m-0-id_number": number,
         },
     )
     assert response.status_code == 302
@@ -565,6 +576,25 @@ def test_corrections_cannot_change_who_applies_or_where(rules, place):
         services.save_application(application, [], submit=True)
 
 
+def test_an_application_without_household_members_cannot_be_submitted(rules, place):
+    county, street, community = place
+    name, number = person(790)
+    application = Application(
+        name=name,
+        id_number=number,
+        phone="13700007790",
+        county=county,
+        street=street,
+        community=community,
+        consent=True,
+    )
+    with pytest.raises(services.NotAllowed, match="请填写家庭成员"):
+        services.save_application(application, [{"name": " ", "relation": "本人"}], submit=True)
+    assert not Application.objects.filter(id_number=number).exists()
+    services.save_application(application, [], submit=False)  # a draft may wait for them
+    assert Application.objects.get(id_number=number).stage == "draft"
+
+
 def test_one_open_case_per_person_but_drafts_do_not_block(rules, place):
     county, street, community = place
     name, number = eligible_person(740)
@@ -586,7 +616,8 @@ def test_one_open_case_per_person_but_drafts_do_not_block(rules, place):
         community=community,
         consent=True,
     )
-    services.save_application(real, [], submit=True)
+    himself = [{"name": name, "relation": "本人", "id_number": number}]
+    services.save_application(real, himself, submit=True)
     again = Application(
         name=name,
         id_number=number,
@@ -597,7 +628,7 @@ def test_one_open_case_per_person_but_drafts_do_not_block(rules, place):
         consent=True,
     )
     with pytest.raises(services.NotAllowed, match="已有正在办理的申请"):
-        services.save_application(again, [], submit=True)
+        services.save_application(again, himself, submit=True)
 
 
 def test_an_empty_department_record_fails_its_rules(rules, place, chain_staff):

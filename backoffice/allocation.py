@@ -35,9 +35,9 @@ from allocation.services.waitlist import policy_for
 from archive.models import Event
 from archive.services import record_access
 from backoffice.allocation_forms import AnnounceForm, DrawForm, OpenForm, RefuseForm, RoundForm
-from backoffice.jurisdiction import profile_of
 from backoffice.models import StaffProfile
 from backoffice.views import staff_required
+from geo.jurisdiction import profile_of
 from geo.models import Estate, Region, Unit
 
 PAGE = 30

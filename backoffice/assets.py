@@ -23,9 +23,9 @@ from django.views.decorators.http import require_POST
 from archive.selectors import estate_timeline, unit_timeline
 from archive.services import record_access
 from backoffice.forms import BuildingBatchForm, EstateForm, UnitStatusForm
-from backoffice.jurisdiction import may, profile_of, region_scope
 from backoffice.views import staff_required
 from geo import crs, services
+from geo.jurisdiction import may, profile_of, region_scope
 from geo.models import Estate, Region, Unit
 from geo.stock_export import FORMATS, export_stock, template_workbook
 from geo.stock_import import StockFileError, plan_stock_file

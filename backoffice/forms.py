@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.gis import forms as gis_forms
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.jurisdiction import region_scope
+from geo.jurisdiction import region_scope
 from geo.models import Estate, Operator, Region, Unit
 from geo.services import Layout
 from geo.widgets import LocalMapWidget

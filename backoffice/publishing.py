@@ -12,10 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from backoffice.jurisdiction import may, region_scope
 from backoffice.views import staff_required
 from disclosure import services
 from disclosure.models import Attachment, Kind, Objection, Page, Publication
+from geo.jurisdiction import may, region_scope
 from geo.models import Estate, Region
 
 

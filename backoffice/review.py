@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
-from backoffice.jurisdiction import profile_of, region_scope
 from backoffice.views import staff_required
 from disclosure.models import Objection
 from exchange.models import Evidence
+from geo.jurisdiction import profile_of, region_scope
 from geo.models import Region
 from housing import services
 from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm

@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StaffLoginForm
-from backoffice.jurisdiction import profile_of
+from geo.jurisdiction import profile_of
 from geo.models import Building, Estate, Unit
 
 MODULES = [

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from backoffice.jurisdiction import may, region_scope
 from geo import crs, services
+from geo.jurisdiction import may, region_scope
 from geo.models import Estate, Region
 from geo.stock_import import StockFileError, plan_stock_file
 

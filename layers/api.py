@@ -130,11 +130,12 @@ class UnitSerializer(GeoFeatureModelSerializer):
 # before it reaches a view.
 BAD_REQUEST = OpenApiResponse(description="参数不正确（按字段给出原因）")
 NOT_FOUND = OpenApiResponse(description="没有这个已公开的项目")
+NO_SUCH_PAGE = OpenApiResponse(description="没有这一页（page 超出范围）")
 
 
 @extend_schema(
     parameters=FILTER_PARAMETERS,
-    responses={200: EstateSerializer(many=True), 400: BAD_REQUEST},
+    responses={200: EstateSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
     summary="有符合条件空置房源的项目（GeoJSON）",
 )
 class EstateList(ListAPIView):
@@ -163,7 +164,7 @@ class EstateDetail(RetrieveAPIView):
 
 @extend_schema(
     parameters=FILTER_PARAMETERS,
-    responses={200: UnitSerializer(many=True), 400: BAD_REQUEST},
+    responses={200: UnitSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
     summary="符合条件的空置房源（GeoJSON）",
 )
 class UnitList(ListAPIView):

@@ -111,7 +111,8 @@ def test_the_applicant_is_always_a_member_coded_self(place):
 
 def test_an_application_still_in_publicity_makes_no_household(place):
     head = person(121, date(1982, 1, 1))
-    application = application_at_publicity(place, [], name="赵国强", number=head)
+    himself = [{"name": "赵国强", "relation": "本人", "id_number": head}]
+    application = application_at_publicity(place, himself, name="赵国强", number=head)
     notice = services.publication_of(application)
     services.finish_publicity(now=notice.period_ends_at - timedelta(hours=1))
     assert not Household.objects.filter(pk=application.pk).exists()

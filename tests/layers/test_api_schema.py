@@ -43,6 +43,7 @@ def test_every_operation_answers_as_its_schema_says():
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
+            derandomize=True,  # the same examples on every run: CI answers the same way
             database=None,
             suppress_health_check=list(HealthCheck),
         )

@@ -140,11 +140,6 @@ class WaitlistState(models.Model):
         return str(self.county)
 
 
-class RoundQuerySet(models.QuerySet):
-    def open(self) -> "RoundQuerySet":
-        return self.exclude(status__in=[Round.Status.DRAFT, Round.Status.CLOSED])
-
-
 class Round(models.Model):
     """配租批次: units of one county offered to invited households in a committed order."""
 
@@ -202,8 +197,6 @@ class Round(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = RoundQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("配租批次")

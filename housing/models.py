@@ -307,11 +307,6 @@ class Relation(models.TextChoices):
     NON_RELATIVE = "99", _("非亲属")
 
 
-class HouseholdQuerySet(models.QuerySet):
-    def active(self) -> "HouseholdQuerySet":
-        return self.exclude(status=Household.Status.EXITED)
-
-
 class Household(models.Model):
     """保障对象: an approved household, created once from its application; waitlists, tenancy,
     credit and 一户一档 hang on it while the application keeps its own history."""
@@ -353,8 +348,6 @@ class Household(models.Model):
         _("保障状态"), max_length=10, choices=Status.choices, default=Status.WAITING
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = HouseholdQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("保障对象")

@@ -4,38 +4,21 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.claims import pending_count
 from backoffice.views import staff_required
 from disclosure.models import Objection
 from exchange.models import Evidence
-from geo.jurisdiction import profile_of, region_scope
+from geo.jurisdiction import application_scope, profile_of, region_scope
 from geo.models import Region
 from housing import services
 from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm
 from housing.models import DEFAULT_CHAIN, Application, CountyPolicy
-
-
-def application_scope(user) -> Q:
-    """Applications in the user's region subtree (operators review none)."""
-    if user.is_superuser:
-        return Q()
-    profile = profile_of(user)
-    if profile is None or profile.region is None:
-        return Q(pk__in=[])
-    region = profile.region
-    field = {
-        Region.Level.CITY: "county__parent",
-        Region.Level.DISTRICT: "county",
-        Region.Level.STREET: "street",
-        Region.Level.COMMUNITY: "community",
-    }[region.level]
-    return Q(**{field: region})
 
 
 def my_steps(user) -> set[str]:
@@ -88,7 +71,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/review/queue.html",
-        {"page": page, "show": show, "steps": steps, "publicity": list(publicity)},
+        {
+            "page": page,
+            "show": show,
+            "steps": steps,
+            "publicity": list(publicity),
+            "pending_claims": pending_count(request.user),
+        },
     )
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import allocation, assets, publishing, review, views
+from backoffice import allocation, assets, claims, publishing, review, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -45,6 +45,9 @@ urlpatterns = [
     path("publishing/pages/<int:page_id>/", publishing.page_edit, name="publishing-page-edit"),
     path("review/", review.queue, name="review-queue"),
     path("review/counter/", review.counter, name="review-counter"),
+    path("review/claims/", claims.claim_list, name="review-claims"),
+    path("review/claims/<int:claim_id>/", claims.claim_detail, name="review-claim"),
+    path("review/claims/<int:claim_id>/decide/", claims.claim_decide, name="review-claim-decide"),
     path("review/<int:application_id>/", review.detail, name="review-detail"),
     path("review/<int:application_id>/decide/", review.decide, name="review-decide"),
     path("review/<int:application_id>/data-check/", review.data_check, name="review-data-check"),

@@ -17,23 +17,36 @@ def profile_of(user: AbstractBaseUser):
     return getattr(user, "staff_profile", None) if user.is_authenticated else None
 
 
-def estate_scope(user: AbstractBaseUser, prefix: str = "") -> Q:
-    """Estates in the user's region subtree, or of the user's operator; all for superusers."""
+def place_scope(user: AbstractBaseUser, prefix: str = "", county: str = "district") -> Q:
+    """Rows placed by county/street/community fields inside the user's region subtree; all for
+    superusers, nothing for a profile without a region. `county` names the county field."""
     if user.is_authenticated and user.is_superuser:
         return Q()
     profile = profile_of(user)
-    if profile is None:
-        return NOTHING
-    if profile.operator_id:
-        return Q(**{f"{prefix}operator_id": profile.operator_id})
+    if profile is None or profile.region is None:
+        return Q(**{f"{prefix}pk__in": []})
     region = profile.region
     field = {
-        Region.Level.CITY: "district__parent_id",
-        Region.Level.DISTRICT: "district_id",
+        Region.Level.CITY: f"{county}__parent_id",
+        Region.Level.DISTRICT: f"{county}_id",
         Region.Level.STREET: "street_id",
         Region.Level.COMMUNITY: "community_id",
     }[region.level]
     return Q(**{f"{prefix}{field}": region.pk})
+
+
+def estate_scope(user: AbstractBaseUser, prefix: str = "") -> Q:
+    """Estates in the user's region subtree, or of the user's operator; all for superusers."""
+    profile = profile_of(user)
+    if profile is not None and profile.operator_id and not user.is_superuser:
+        return Q(**{f"{prefix}operator_id": profile.operator_id})
+    return place_scope(user, prefix)
+
+
+def application_scope(user: AbstractBaseUser, prefix: str = "") -> Q:
+    """Applications (or rows reached through `prefix`) in the user's region subtree; operators
+    review none."""
+    return place_scope(user, prefix, county="county")
 
 
 def region_scope(user: AbstractBaseUser) -> Q:

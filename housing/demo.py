@@ -110,7 +110,7 @@ def _make(county: Region, n: int, target: str, sequence: str | None, source) -> 
         priorities=["dibao"] if n % 5 == 0 else [],
         consent=True,
     )
-    services.save_application(application, members, submit=target != "draft")
+    services.save_application(application, members, submit=target != "draft", source=source)
     if target in ("draft", "accept"):
         return 1
     if target == "returned":

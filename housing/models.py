@@ -390,3 +390,64 @@ class HouseholdMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_relation_display()}）"
+
+
+class IdentityClaim(models.Model):
+    """本人认领: a resident whose submission is blocked by their own ID number (a case from
+    another phone holds it, or the platform registered another phone) asks the county to
+    verify them in person instead of meeting a dead end."""
+
+    class Reason(models.TextChoices):
+        CLASH = "clash", _("该身份证号已有其他手机号提交的申请")
+        PHONE = "phone", _("登录手机号与部门登记的手机号不一致")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待核实")
+        ACCEPTED = "accepted", _("认领成立")
+        REFUSED = "refused", _("认领不成立")
+
+    claimant = models.ForeignKey(
+        Applicant, verbose_name=_("认领人账户"), on_delete=models.PROTECT, related_name="claims"
+    )
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("认领人的申请"),
+        on_delete=models.PROTECT,
+        related_name="identity_claims",
+    )
+    other = models.ForeignKey(
+        Application,
+        verbose_name=_("占用该身份证号的申请"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    reason = models.CharField(_("原因"), max_length=8, choices=Reason.choices)
+    statement = models.TextField(_("情况说明"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    opinion = models.TextField(_("核实意见"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("身份认领")
+        verbose_name_plural = _("身份认领")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="claim_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claimant", "id_number"],
+                condition=Q(status="pending"),
+                name="one_pending_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.id_number[:6]}********"

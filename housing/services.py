@@ -17,7 +17,8 @@ from disclosure.services import enqueue_publication
 from exchange.idcard import validate_id_number
 from exchange.models import Evidence
 from exchange.sources import DataSource, SourceUnavailable, query_all
-from housing import rules
+from housing import identity, rules
+from housing.errors import NotAllowed
 from housing.households import create_household
 from housing.models import (
     Applicant,
@@ -41,10 +42,6 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 APPLICATION_NUMBER_LOCK = 7_331_001
 FROZEN_AFTER_SUBMIT = ("id_number", "name", "county_id", "street_id", "community_id")
 PREFILLS = Rate("prefill-applicant", 5, 3600)
-
-
-class NotAllowed(Exception):
-    """The action cannot be done now; the message says why, in Chinese."""
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -152,8 +149,7 @@ def prefill(
             after={"applicant": applicant.pk},
         )
     police = (source or _source()).fetch("police", id_number)
-    if police.payload.get("name") and police.payload["name"] != name.strip():
-        raise NotAllowed("姓名与身份证号不一致，请核对。")
+    identity.check_name(police.payload, name, id_number)
     property_ = (source or _source()).fetch("property", id_number)
     return {
         "members": police.payload.get("members", []),
@@ -171,12 +167,40 @@ def _source():
 
 
 def save_application(
-    application: Application, members: list[dict], *, submit: bool, actor=None
+    application: Application,
+    members: list[dict],
+    *,
+    submit: bool,
+    actor=None,
+    source: DataSource | None = None,
 ) -> Application:
-    """Save a draft (or a correction), and on submit put it at the first step of the chain."""
+    """Save a draft (or a correction), and on submit put it at the first step of the chain.
+
+    An online case is first submitted only after 公安 confirmed who applies (housing.identity):
+    IdentityProblem and IdentityBlocked reach the page, which offers a claim for the latter.
+    """
+    proof = None
+    if submit and application.channel == Application.Channel.ONLINE:
+        if error := validate_id_number(application.id_number):
+            raise NotAllowed(error)
+        if not application.submitted_at and application.applicant is not None:
+            proof = identity.verify(application, application.applicant, source or _source())
     try:
         with transaction.atomic():
-            return _save_application(application, members, submit=submit, actor=actor)
+            saved = _save_application(application, members, submit=submit, actor=actor)
+            if proof is not None:
+                record_event(
+                    "application.identity_verified",
+                    f"{saved.number} 姓名与身份证号经公安户籍核验一致",
+                    actor=None,
+                    household_id=saved.pk,
+                    after={
+                        "source": proof.source,
+                        "fetched_at": proof.fetched_at.isoformat(),
+                        "payload_hash": proof.payload_hash,
+                    },
+                )
+            return saved
     except IntegrityError as exc:
         if "one_open_application" in str(exc):
             raise NotAllowed("该身份证号已有正在办理的申请，不能重复申请。") from exc

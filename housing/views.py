@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from archive.client_ip import client_ip
 from archive.ratelimit import Rate, hit
 from exchange.sources import SourceUnavailable
-from housing import services
+from housing import identity, services
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
 from housing.models import Applicant, Application, EligibilityRule, SmsMessage
 from housing.rules import apply_rules
@@ -106,6 +106,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         else MemberFormSet(initial=initial_members, prefix="m")
     )
     action = request.POST.get("action")
+    blocked = None
     if request.method == "POST" and action == "prefill":
         form, members = _prefill(request, application)
     elif request.method == "POST" and form.is_valid() and members.is_valid():
@@ -115,7 +116,14 @@ def apply(request: HttpRequest) -> HttpResponse:
         if prefilled.get("id_number") == draft.id_number:
             draft.prefilled = prefilled
         try:
+            if action == "claim":
+                return _claim(request, draft, rows)
             services.save_application(draft, rows, submit=action == "submit")
+        except identity.IdentityBlocked as exc:
+            # Kept as a draft, so the claim has the case it is about.
+            services.save_application(draft, rows, submit=False)
+            form.add_error(None, str(exc))
+            blocked = exc
         except services.NotAllowed as exc:
             form.add_error(None, str(exc))
         else:
@@ -128,8 +136,25 @@ def apply(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "housing/apply.html",
-        {"form": form, "members": members, "application": application},
+        {"form": form, "members": members, "application": application, "blocked": blocked},
     )
+
+
+def _claim(request: HttpRequest, draft: Application, rows: list[dict]) -> HttpResponse:
+    """本人认领: only when the submission really is blocked by the ID's owner problem; the
+    check is repeated here, so a claim cannot be filed for an ID that submits normally."""
+    services.save_application(draft, rows, submit=False)
+    try:
+        services.save_application(draft, rows, submit=True)
+    except identity.IdentityBlocked as blocked:
+        identity.file_claim(draft, request.applicant, blocked, request.POST.get("statement", ""))
+        messages.success(
+            request,
+            _("本人认领已提交。县（区）住房保障部门将联系您核实身份，结果以短信通知。"),
+        )
+        return redirect("my-cases")
+    messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
+    return redirect("my-cases")
 
 
 def _prefill(request, application):

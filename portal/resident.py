@@ -53,7 +53,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         {
             "applications": applications,
             "households": [household_panel(h) for h in households],
-            "has_open_case": any(a.stage not in ("draft", "rejected") for a in applications),
+            "claims": request.applicant.claims.order_by("-created_at"),
+            # A draft is continued, not doubled: "新的申请" only when every case is closed.
+            "has_open_case": any(a.stage != "rejected" for a in applications),
         },
     )
 

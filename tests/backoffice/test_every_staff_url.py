@@ -19,7 +19,7 @@ from disclosure.models import Page, Publication
 from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
 from housing import services as housing
-from housing.models import Application
+from housing.models import Applicant, Application, IdentityClaim
 from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,9 @@ FILL: dict[str, Spec] = {
     "review-decide": Spec(fill=by("application", "application_id"), post_only=True),
     "review-data-check": Spec(fill=by("application", "application_id"), post_only=True),
     "review-publicity": Spec(fill=by("county", "county_id"), post_only=True),
+    "review-claims": Spec(),
+    "review-claim": Spec(fill=by("claim", "claim_id")),
+    "review-claim-decide": Spec(fill=by("claim", "claim_id"), post_only=True),
     "allocation": Spec(county_param=True),
     "allocation-rounds": Spec(),
     "allocation-round-new": Spec(county_param=True),
@@ -190,6 +193,8 @@ class World:
             kind = "estate"
         if kind == "estate":
             return obj.community_id or obj.street_id or obj.district_id, obj.operator_id
+        if kind == "claim":
+            obj, kind = obj.application, "application"
         if kind == "application":
             return obj.community_id or obj.street_id or obj.county_id, None
         if kind == "publication":
@@ -205,6 +210,8 @@ class World:
     def inside(self, kind: str, obj, role: str) -> bool:
         if kind == "page":
             return True  # policies and guides belong to no region
+        if kind == "claim" and role not in ("city", "district"):
+            return False  # only county and city departments verify people
         region_id, operator_id = self.place(kind, obj)
         if self.operator_of(role):
             return operator_id is not None and operator_id == self.operator_of(role)
@@ -267,6 +274,13 @@ def world(cast) -> World:
         new_application(905, other_county.children.first().children.first(), "accept"),
         *Application.objects.exclude(stage="draft").order_by("pk")[:60],
     ]
+    claimant = Applicant.objects.create(phone="13900009900")
+    claims = [
+        IdentityClaim.objects.create(
+            claimant=claimant, application=a, id_number=a.id_number, reason="clash"
+        )
+        for a in applications[:5]
+    ]
     woyang = make_staff("u-woyang", "district", region=other_county)
     vacant = Unit.objects.filter(building__estate__district=other_county, status="vacant")
     rounds.create_round(
@@ -290,6 +304,7 @@ def world(cast) -> World:
             "round": list(Round.objects.order_by("pk")),
             "offer": list(Offer.objects.select_related("round").order_by("pk")),
             "county": list(Region.objects.filter(level=Region.Level.DISTRICT)),
+            "claim": claims,
         },
     )
 

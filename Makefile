@@ -23,6 +23,9 @@ endif
 export DATABASE_OWNER_URL ?= $(DATABASE_URL)
 ifeq ($(DJANGO_DEBUG),true)
 export SECRET_KEY_FILE ?= $(CURDIR)/.local/secret-key
+# Keys for personal data at rest (archive/crypto.py); production sets its own.
+export ANJU_DATA_KEYS_FILE ?= $(CURDIR)/.local/data-keys
+export ANJU_BLIND_INDEX_KEY_FILE ?= $(CURDIR)/.local/blind-index-key
 endif
 
 .PHONY: help setup system venv assets db db-stop migrate demo run dev test lint format bench clean
@@ -34,7 +37,7 @@ help:
 	@echo "make bench    benchmarks (bench/)"
 	@echo "make db-stop  stop the local PostgreSQL cluster;  make clean  remove everything set up"
 
-setup: system venv assets db .local/secret-key .local/dev.env
+setup: system venv assets db .local/secret-key .local/data-keys .local/blind-index-key .local/dev.env
 
 system:
 	@bash scripts/install-system-packages.sh
@@ -56,12 +59,26 @@ node_modules/.installed: package.json package-lock.json
 	@python3 -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@chmod 600 $@
 
+# Losing these makes the development database's personal numbers unreadable: `make clean`
+# removes both together.
+.local/data-keys: | venv
+	@mkdir -p .local
+	@$(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@
+	@chmod 600 $@
+
+.local/blind-index-key:
+	@mkdir -p .local
+	@python3 -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	@chmod 600 $@
+
 # What `manage.py` typed by hand reads in a development checkout (see manage.py).
 .local/dev.env: Makefile
 	@mkdir -p .local
 ifeq ($(DJANGO_DEBUG),true)
 	@printf 'DJANGO_DEBUG=true\nSECRET_KEY_FILE=%s\nDATABASE_URL=%s\nANJU_DB_APP_ROLE=%s\n' \
 	  "$(SECRET_KEY_FILE)" "$(DATABASE_OWNER_URL)" "$(ANJU_DB_APP_ROLE)" > $@
+	@printf 'ANJU_DATA_KEYS_FILE=%s\nANJU_BLIND_INDEX_KEY_FILE=%s\n' \
+	  "$(ANJU_DATA_KEYS_FILE)" "$(ANJU_BLIND_INDEX_KEY_FILE)" >> $@
 else
 	@rm -f $@; touch $@
 endif
@@ -97,7 +114,7 @@ endif
 	@$(PY) manage.py run_worker & worker=$$!; \
 	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; fi; \
 	  trap 'kill $$worker $$platform 2>/dev/null' EXIT INT TERM; \
-	  $(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+	  $(VENV)/bin/gunicorn portal.wsgi -c portal/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 3
 
 dev: demo
 	@$(PY) manage.py ensure_dev_superuser

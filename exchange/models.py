@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from archive.fields import EncryptedJSONField
+
 
 class Evidence(models.Model):
     subject_type = models.CharField(_("对象类型"), max_length=30)
@@ -10,7 +12,7 @@ class Evidence(models.Model):
     department = models.CharField(_("部门"), max_length=20)
     source = models.CharField(_("数据来源"), max_length=200)
     fetched_at = models.DateTimeField(_("查询时间"))
-    payload = models.JSONField(_("返回数据"))
+    payload = EncryptedJSONField(_("返回数据"))
     payload_hash = models.CharField(_("数据哈希"), max_length=64)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from archive.fields import BlindIndexField, EncryptedCharField, EncryptedJSONField
 from geo.models import Region
 
 DEFAULT_CHAIN = [
@@ -90,7 +91,8 @@ class EligibilityRule(models.Model):
 class Applicant(models.Model):
     """A resident who signs in with a phone number and a one-time code."""
 
-    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    phone = EncryptedCharField(_("手机号"), max_length=11, index="phone_index")
+    phone_index = BlindIndexField(source="phone", unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,7 +104,8 @@ class Applicant(models.Model):
 
 
 class OneTimeCode(models.Model):
-    phone = models.CharField(max_length=11)
+    phone = EncryptedCharField(max_length=11, index="phone_index")
+    phone_index = BlindIndexField(source="phone")
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -111,7 +114,9 @@ class OneTimeCode(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["phone", "created_at"], name="otp_phone_idx")]
+        verbose_name = _("登录验证码")
+        verbose_name_plural = _("登录验证码")
+        indexes = [models.Index(fields=["phone_index", "created_at"], name="otp_phone_idx")]
 
     def __str__(self) -> str:
         return f"code for {self.phone[:3]}****"
@@ -120,15 +125,18 @@ class OneTimeCode(models.Model):
 class SmsMessage(models.Model):
     """Messages the default SMS backend 'sent': the development inbox."""
 
-    phone = models.CharField(max_length=11)
+    phone = EncryptedCharField(max_length=11, index="phone_index")
+    phone_index = BlindIndexField(source="phone", db_index=True)
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("短信")
+        verbose_name_plural = _("短信")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.phone}: {self.text}"
+        return f"{self.phone[:3]}****{self.phone[-4:]}: {self.text}"
 
 
 def public_key() -> str:
@@ -165,8 +173,9 @@ class Application(models.Model):
     )
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default="online")
     name = models.CharField(_("申请人姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号"), max_length=18)
-    phone = models.CharField(_("联系电话"), max_length=11)
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, index="id_index")
+    id_index = BlindIndexField(source="id_number")
+    phone = EncryptedCharField(_("联系电话"), max_length=11)
     county = models.ForeignKey(
         Region, verbose_name=_("申请区县"), on_delete=models.PROTECT, related_name="+"
     )
@@ -186,7 +195,7 @@ class Application(models.Model):
     )
     priorities = models.JSONField(_("优先条件"), default=list, blank=True)
     consent = models.BooleanField(_("同意查询部门数据"), default=False)
-    prefilled = models.JSONField(_("部门数据预填"), default=dict, blank=True)
+    prefilled = EncryptedJSONField(_("部门数据预填"), default=dict, blank=True)
     stage = models.CharField(_("办理环节"), max_length=15, choices=Stage.choices, default="draft")
     returned = models.BooleanField(_("退回补正"), default=False)
     stage_deadline = models.DateTimeField(_("本环节时限"), null=True, blank=True)
@@ -205,12 +214,12 @@ class Application(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["stage", "county"], name="application_queue_idx"),
-            models.Index(fields=["id_number"], name="application_person_idx"),
+            models.Index(fields=["id_index"], name="application_person_idx"),
         ]
         constraints = [
             # One case at a time per person: a new one only after the last was refused.
             models.UniqueConstraint(
-                fields=["id_number"],
+                fields=["id_index"],
                 condition=~Q(stage__in=["draft", "rejected"]),
                 name="one_open_application",
             )
@@ -229,9 +238,11 @@ class Member(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="members")
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与申请人关系"), max_length=20)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, blank=True)
 
     class Meta:
+        verbose_name = _("申请家庭成员")
+        verbose_name_plural = _("申请家庭成员")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -330,8 +341,9 @@ class Household(models.Model):
         Applicant, on_delete=models.PROTECT, null=True, blank=True, related_name="households"
     )
     head_name = models.CharField(_("申请人姓名"), max_length=50)
-    head_id_number = models.CharField(_("申请人身份证号"), max_length=18)
-    phone = models.CharField(_("联系电话"), max_length=11)
+    head_id_number = EncryptedCharField(_("申请人身份证号"), max_length=18, index="head_id_index")
+    head_id_index = BlindIndexField(source="head_id_number")
+    phone = EncryptedCharField(_("联系电话"), max_length=11)
     county = models.ForeignKey(
         Region, verbose_name=_("区县"), on_delete=models.PROTECT, related_name="+"
     )
@@ -355,13 +367,13 @@ class Household(models.Model):
         ordering = ["approved_at", "pk"]
         indexes = [
             models.Index(fields=["county", "status"], name="household_county_idx"),
-            models.Index(fields=["head_id_number"], name="household_person_idx"),
+            models.Index(fields=["head_id_index"], name="household_person_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(size__gte=1), name="household_size_positive"),
             # One household per person under protection at a time.
             models.UniqueConstraint(
-                fields=["head_id_number"],
+                fields=["head_id_index"],
                 condition=~Q(status="exited"),
                 name="one_active_household",
             ),
@@ -381,7 +393,7 @@ class HouseholdMember(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     relation = models.CharField(_("与申请人关系"), max_length=2, choices=Relation.choices)
     relation_text = models.CharField(_("关系（登记原文）"), max_length=20, blank=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, blank=True)
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -423,7 +435,8 @@ class IdentityClaim(models.Model):
         blank=True,
         related_name="+",
     )
-    id_number = models.CharField(_("身份证号"), max_length=18)
+    id_number = EncryptedCharField(_("身份证号"), max_length=18, index="id_index")
+    id_index = BlindIndexField(source="id_number")
     reason = models.CharField(_("原因"), max_length=8, choices=Reason.choices)
     statement = models.TextField(_("情况说明"), blank=True)
     status = models.CharField(
@@ -443,7 +456,7 @@ class IdentityClaim(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="claim_queue_idx")]
         constraints = [
             models.UniqueConstraint(
-                fields=["claimant", "id_number"],
+                fields=["claimant", "id_index"],
                 condition=Q(status="pending"),
                 name="one_pending_claim",
             )

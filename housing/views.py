@@ -1,6 +1,7 @@
 """Resident pages: sign in with a code, apply (zero proof), follow the case; public status
 lookup and self-check; the development SMS inbox."""
 
+import json
 from decimal import Decimal
 from functools import wraps
 
@@ -11,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from archive import crypto
 from archive.client_ip import client_ip
 from archive.ratelimit import Rate, hit
 from exchange.sources import SourceUnavailable
@@ -112,7 +114,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid() and members.is_valid():
         rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
         draft = form.save(commit=False)
-        prefilled = request.session.get("prefill") or {}
+        prefilled = _prefilled(request)
         if prefilled.get("id_number") == draft.id_number:
             draft.prefilled = prefilled
         try:
@@ -157,6 +159,11 @@ def _claim(request: HttpRequest, draft: Application, rows: list[dict]) -> HttpRe
     return redirect("my-cases")
 
 
+def _prefilled(request: HttpRequest) -> dict:
+    token = request.session.get("prefill")
+    return json.loads(crypto.decrypt(token)) if isinstance(token, str) else {}
+
+
 def _prefill(request, application):
     """Ask 公安 and 不动产 for the household; the form comes back filled in, not yet saved."""
     form = ApplicationForm(initial=request.POST.dict(), instance=application)
@@ -166,7 +173,8 @@ def _prefill(request, application):
     except (services.NotAllowed, SourceUnavailable) as exc:
         messages.error(request, _("未能自动填写：%(e)s 您也可以手动填写。") % {"e": exc})
         return form, MemberFormSet(prefix="m")
-    request.session["prefill"] = data | {"id_number": number}
+    # Sessions are stored in the database: the household goes in encrypted like every copy.
+    request.session["prefill"] = crypto.encrypt(json.dumps(data | {"id_number": number}))
     rows = [
         {"name": m["name"], "relation": m["relation"], "id_number": m.get("id_number", "")}
         for m in data["members"]

@@ -1,6 +1,7 @@
 """Base maps chosen by setting; a GCJ-02 base map (AMap) needs our WGS84 layers shifted."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -19,11 +20,30 @@ class BaseMap:
     def shifted(self) -> bool:
         return self.crs == "gcj02"
 
+    @property
+    def tile_origins(self) -> list[str]:
+        """Every scheme://host the tiles come from, one per subdomain ({s}) Leaflet may use."""
+        if not self.tiles:
+            return []
+        parts = urlsplit(self.tiles)
+        hosts = [parts.netloc]
+        if "{s}" in parts.netloc:
+            hosts = [parts.netloc.replace("{s}", s) for s in self.subdomains or "abc"]
+        return [f"{parts.scheme}://{host}" for host in hosts]
+
 
 def current_basemap() -> BaseMap:
     """The base map the deployment configured (ANJU_BASEMAP), checked for what it needs."""
-    name = settings.ANJU_BASEMAP
-    boundary_note = settings.ANJU_BOUNDARY_ATTRIBUTION
+    return named_basemap(
+        settings.ANJU_BASEMAP,
+        tianditu_key=settings.ANJU_TIANDITU_KEY,
+        boundary_note=settings.ANJU_BOUNDARY_ATTRIBUTION,
+    )
+
+
+def named_basemap(name: str, *, tianditu_key: str, boundary_note: str) -> BaseMap:
+    """A base map by name, without reading settings: the settings module itself needs the
+    tile servers (for the Content-Security-Policy) before settings can be read."""
     if name == "none":
         return BaseMap("none", None, boundary_note)
     if name == "osm":
@@ -35,13 +55,12 @@ def current_basemap() -> BaseMap:
             max_zoom=19,
         )
     if name == "tianditu":
-        key = settings.ANJU_TIANDITU_KEY
-        if not key:
+        if not tianditu_key:
             raise ImproperlyConfigured("ANJU_BASEMAP=tianditu needs ANJU_TIANDITU_KEY.")
         # Tianditu's web-mercator layer is in CGCS2000, within a metre of WGS84: no shift.
         return BaseMap(
             "tianditu",
-            "https://t{s}.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=" + key,
+            "https://t{s}.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=" + tianditu_key,
             f"© 天地图 国家地理信息公共服务平台 | {boundary_note}",
             subdomains="01234567",
         )

@@ -1,17 +1,17 @@
-"""Folium maps for public pages, wired to Leaflet assets served from our own static files.
+"""Leaflet maps for public pages: described here as JSON, drawn by static/portal/js/map.js.
 
-Folium's defaults load scripts from CDNs; each map gets its own asset lists instead (mutating
-the class lists would change every map in the process).
+A page carries its map's description in a `type="application/json"` element, never as
+generated script, so the Content-Security-Policy can forbid inline script; names and
+addresses travel as data and are shown as text, so they cannot become markup.
 """
 
 import json
 
-import folium
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.templatetags.static import static
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, json_script
+from django.utils.safestring import SafeString
 from shapely import wkb
 
 from geo import crs
@@ -21,119 +21,133 @@ from portal.basemaps import BaseMap
 MAX_ZOOM = 19
 
 
-def _local_js() -> list[tuple[str, str]]:
-    return [
-        ("leaflet", static("vendor/leaflet/leaflet.js")),
-        ("jquery", static("vendor/jquery/jquery.min.js")),
-    ]
-
-
-def _local_css() -> list[tuple[str, str]]:
-    return [("leaflet_css", static("vendor/leaflet/leaflet.css"))]
-
-
-def _new_map(location: tuple[float, float], zoom: int, basemap: BaseMap) -> folium.Map:
-    fmap = folium.Map(
-        location=location,
-        zoom_start=zoom,
-        tiles=None,
-        max_zoom=MAX_ZOOM,
-        control_scale=True,
-        prefer_canvas=False,
-    )
-    if basemap.tiles:
-        folium.TileLayer(
-            tiles=basemap.tiles,
-            attr=basemap.attribution,
-            name=basemap.name,
-            max_zoom=basemap.max_zoom,
-            subdomains=basemap.subdomains or "abc",
-        ).add_to(fmap)
-    # Without a tile layer the attribution still names where our boundaries come from.
-    fmap.attribution = None if basemap.tiles else basemap.attribution
-    # Without a tile layer folium drops max_zoom, and the marker cluster needs it on the map.
-    fmap.options["max_zoom"] = MAX_ZOOM
-    fmap.default_js = _local_js()
-    fmap.default_css = _local_css()
-    return fmap
-
-
 class MapParts:
-    """A rendered folium map split for embedding in a Django template."""
+    """A map split for embedding in a Django template: `head`, `body` and `script`.
 
-    def __init__(self, fmap: folium.Map):
-        figure = fmap.get_root()
-        figure.render()
-        self.head = mark_safe(figure.header.render())
-        self.body = mark_safe(figure.html.render())
-        script = figure.script.render()
-        attribution = getattr(fmap, "attribution", None)
-        if attribution:
-            script += (
-                f"\n{fmap.get_name()}.attributionControl.addAttribution({_js_string(attribution)});"
-            )
-        self.script = mark_safe(f"<script>{script}</script>")
-        self.map_id = fmap.get_name()
+    `map_id` names both the map's element and the global variable holding the Leaflet map,
+    for page scripts that draw on it (map-home.js).
+    """
+
+    def __init__(self, map_id: str, config: dict):
+        self.map_id = map_id
+        self.config = config
+
+    @property
+    def head(self) -> SafeString:
+        return format_html(
+            '<link rel="stylesheet" href="{}">\n<link rel="stylesheet" href="{}">',
+            static("vendor/leaflet/leaflet.css"),
+            static("portal/map.css"),
+        )
+
+    @property
+    def body(self) -> SafeString:
+        config_id = f"{self.map_id}-config"
+        return format_html(
+            '<div id="{}" class="map-canvas" data-map-config="{}"></div>\n{}',
+            self.map_id,
+            config_id,
+            json_script(self.config, config_id),
+        )
+
+    @property
+    def script(self) -> SafeString:
+        return format_html(
+            '<script src="{}"></script>\n<script src="{}"></script>',
+            static("vendor/leaflet/leaflet.js"),
+            static("portal/js/map.js"),
+        )
 
 
-def _region_layer(regions: list[Region], basemap: BaseMap) -> folium.GeoJson:
-    shift = _shift(basemap)
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"name": safe_text(r.name), "adcode": r.adcode},
-            "geometry": json.loads(shift(r.boundary).geojson),
+def _config(location: tuple[float, float], zoom: int, basemap: BaseMap) -> dict:
+    """A map centred on (lat, lon) over the base map, with no layers yet."""
+    tiles = None
+    if basemap.tiles:
+        tiles = {
+            "url": basemap.tiles,
+            "attribution": basemap.attribution,
+            "subdomains": basemap.subdomains or "abc",
+            "maxZoom": basemap.max_zoom,
         }
-        for r in regions
-    ]
-    return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="区县边界",
-        style_function=lambda _f: {
-            "color": "#2f5d8a",
-            "weight": 2,
-            "fillColor": "#9dc3e6",
-            "fillOpacity": 0.08,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-    )
+    return {
+        "center": list(location),
+        "zoom": zoom,
+        "maxZoom": MAX_ZOOM,
+        "tiles": tiles,
+        # Without a tile layer the attribution still names where our boundaries come from.
+        "attribution": None if basemap.tiles else basemap.attribution,
+        "bounds": None,
+        "layers": [],
+    }
+
+
+def _layer(features: list[dict], style: dict, tooltip: str | None = None) -> dict:
+    """GeoJSON features drawn in one style; `tooltip` names the property shown on hover."""
+    return {
+        "data": {"type": "FeatureCollection", "features": features},
+        "style": style,
+        "tooltip": tooltip,
+    }
+
+
+def _feature(geometry: GEOSGeometry, **properties) -> dict:
+    return {"type": "Feature", "properties": properties, "geometry": json.loads(geometry.geojson)}
+
+
+def _bounds(extent: tuple[float, float, float, float]) -> list[list[float]]:
+    xmin, ymin, xmax, ymax = extent
+    return [[ymin, xmin], [ymax, xmax]]
 
 
 def city_map(regions: list[Region], basemap: BaseMap) -> MapParts:
     """The home map: base map and county outlines; estates are drawn by map-home.js."""
-    fmap = _new_map(settings.ANJU_MAP_CENTER, settings.ANJU_MAP_ZOOM, basemap)
+    config = _config(settings.ANJU_MAP_CENTER, settings.ANJU_MAP_ZOOM, basemap)
     if regions:
-        _region_layer(regions, basemap).add_to(fmap)
-        xmin, ymin, xmax, ymax = _extent(r.boundary.extent for r in regions)
-        fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    return MapParts(fmap)
+        shift = _shift(basemap)
+        features = [_feature(shift(r.boundary), name=r.name, adcode=r.adcode) for r in regions]
+        config["layers"].append(
+            _layer(
+                features,
+                {"color": "#2f5d8a", "weight": 2, "fillColor": "#9dc3e6", "fillOpacity": 0.08},
+                tooltip="name",
+            )
+        )
+        config["bounds"] = _bounds(_extent(r.boundary.extent for r in regions))
+    return MapParts("map_city", config)
 
 
 def estate_map(estate: Estate, buildings: list[Building], basemap: BaseMap) -> MapParts:
     """An estate's site: its boundary, building footprints and entrance point."""
     shift = _shift(basemap)
     location = shift(estate.location)
-    fmap = _new_map((location.y, location.x), 17, basemap)
+    config = _config((location.y, location.x), 17, basemap)
     if estate.boundary:
         boundary = shift(estate.boundary)
-        folium.GeoJson(
-            json.loads(boundary.geojson),
-            name="用地边界",
-            style_function=lambda _f: {"color": "#b5442c", "weight": 2, "fillOpacity": 0.05},
-        ).add_to(fmap)
-        xmin, ymin, xmax, ymax = boundary.extent
-        fmap.fit_bounds([[ymin, xmin], [ymax, xmax]])
-    for b in buildings:
-        if b.footprint:
-            folium.GeoJson(
-                json.loads(shift(b.footprint).geojson),
-                style_function=lambda _f: {"color": "#555", "weight": 1, "fillOpacity": 0.3},
-                tooltip=safe_text(f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）"),
-            ).add_to(fmap)
-    folium.CircleMarker(
-        (location.y, location.x), radius=7, color="#b5442c", tooltip=safe_text(estate.name)
-    ).add_to(fmap)
-    return MapParts(fmap)
+        config["layers"].append(
+            _layer([_feature(boundary)], {"color": "#b5442c", "weight": 2, "fillOpacity": 0.05})
+        )
+        config["bounds"] = _bounds(boundary.extent)
+    footprints = [
+        _feature(
+            shift(b.footprint),
+            label=f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）",
+        )
+        for b in buildings
+        if b.footprint
+    ]
+    if footprints:
+        config["layers"].append(
+            _layer(footprints, {"color": "#555", "weight": 1, "fillOpacity": 0.3}, "label")
+        )
+    # The entrance: a ring, as a circle marker without fill.
+    config["layers"].append(
+        _layer(
+            [_feature(location, label=estate.name)],
+            {"color": "#b5442c", "radius": 7, "fill": False},
+            "label",
+        )
+    )
+    return MapParts("map_estate", config)
 
 
 def _shift(basemap: BaseMap):
@@ -146,17 +160,6 @@ def _shift(basemap: BaseMap):
         return GEOSGeometry(memoryview(moved.wkb), srid=4326)
 
     return to_gcj02
-
-
-def safe_text(text: str) -> str:
-    """Text for folium tooltips, which folium pastes unescaped into HTML inside a JS template
-    string: escape HTML, and the characters that end or interpolate the template."""
-    return escape(text).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
-
-
-def _js_string(text: str) -> str:
-    """A JavaScript string literal safe inside a <script> element."""
-    return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
 
 
 def _extent(extents) -> tuple[float, float, float, float]:

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.management.utils import get_random_secret_key
 
+from portal.basemaps import named_basemap
 from portal.env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy: see CONTENT_SECURITY_POLICY
     "portal.middleware.RequestSanityMiddleware",  # control characters → 400, huge bodies → 413
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,7 +126,6 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
     ("vendor/leaflet.markercluster", _NODE / "leaflet.markercluster" / "dist"),
-    ("vendor/jquery", _NODE / "jquery" / "dist"),
     ("vendor/ol", _NODE / "ol"),
     ("vendor/swagger-ui", _NODE / "swagger-ui-dist"),
     ("vendor/leaflet.vectorgrid", _NODE / "leaflet.vectorgrid" / "dist"),
@@ -173,6 +175,42 @@ ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
 ANJU_BOUNDARY_ATTRIBUTION = env_str(
     "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"
 )
+
+# --- Content-Security-Policy (hardening) ----------------------------------------------------
+# No inline script anywhere: page scripts are static files reading data-* attributes or
+# json_script data (type="application/json" is never run), and maps are drawn by
+# static/portal/js/map.js from the JSON portal/maps.py writes. No inline style either, so
+# style-src needs no 'unsafe-inline': Leaflet and OpenLayers position and colour things
+# through the CSSOM (element.style), which CSP leaves alone, and our templates use classes or
+# SVG attributes, never style attributes. Images: ours, data: URIs (icons in Leaflet's and the
+# admin's CSS) and the tile servers of the configured base map, so a new base map is allowed
+# where it is defined (portal/basemaps.py). ANJU_CSP_REPORT_ONLY=true sends the same policy
+# report-only, to try a change in production first; by default it is enforced.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [
+            SELF,
+            "data:",
+            *named_basemap(
+                ANJU_BASEMAP,
+                tianditu_key=ANJU_TIANDITU_KEY,
+                boundary_note=ANJU_BOUNDARY_ATTRIBUTION,
+            ).tile_origins,
+        ],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env_bool("ANJU_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 # Least privilege: the role the application connects as; migrations (run as the owner) grant
 # it row privileges on every table (portal/db_roles.py). Empty: no grants are made.
@@ -275,3 +313,13 @@ ANJU_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ANJU_UPLOAD_MAX_UNZIPPED_BYTES", 200 *
 ANJU_UPLOAD_MAX_ZIP_MEMBERS = env_int("ANJU_UPLOAD_MAX_ZIP_MEMBERS", 200)
 # A checked import waits this long for its confirmation; older ones are removed.
 ANJU_IMPORT_PLAN_MAX_AGE_SECONDS = env_int("ANJU_IMPORT_PLAN_MAX_AGE_SECONDS", 6 * 3600)
+
+# --- Personal data at rest (archive/crypto.py) ----------------------------------------------
+# Fernet keys, newest first, separated by commas or line breaks (ANJU_DATA_KEYS_FILE for a
+# file): the first encrypts, all decrypt, so a new key goes in front and the old one stays until
+# `manage.py rotate_data_keys` has re-encrypted every row. The blind-index key (HMAC, at least
+# 32 characters) makes exact lookups possible; changing it needs the same command (--reindex).
+# `make` writes development keys to .local/; production must set both.
+ANJU_DATA_KEYS = (env_str("ANJU_DATA_KEYS", "") or "").replace("\n", ",").split(",")
+ANJU_DATA_KEYS = [key.strip() for key in ANJU_DATA_KEYS if key.strip()]
+ANJU_BLIND_INDEX_KEY = env_str("ANJU_BLIND_INDEX_KEY", "")

@@ -100,7 +100,9 @@ def platform_settings(settings, data_platform):
     return settings
 
 
-def _serve(data_platform: str, **extra_env: str) -> tuple[str, subprocess.Popen]:
+def _serve(
+    data_platform: str, access_log: Path | None = None, **extra_env: str
+) -> tuple[str, subprocess.Popen]:
     """gunicorn on the test database; one secret key for all workers (sessions must hold)."""
     db = settings.DATABASES["default"]
     # The served app connects as the application's role where there is one, as in production.
@@ -120,6 +122,10 @@ def _serve(data_platform: str, **extra_env: str) -> tuple[str, subprocess.Popen]
             "-m",
             "gunicorn",
             "portal.wsgi",
+            "-c",
+            "portal/gunicorn.conf.py",  # as `make run` serves
+            "--access-logfile",
+            str(access_log or os.devnull),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -147,9 +153,15 @@ def _stop(proc: subprocess.Popen, django_db_blocker) -> None:
 
 
 @pytest.fixture(scope="session")
-def site_url(django_db_setup, django_db_blocker, data_platform) -> str:
+def site_access_log(tmp_path_factory) -> Path:
+    """Where the served portal (site_url) writes its access log."""
+    return tmp_path_factory.mktemp("logs") / "access.log"
+
+
+@pytest.fixture(scope="session")
+def site_url(django_db_setup, django_db_blocker, data_platform, site_access_log) -> str:
     """The portal served by gunicorn (a real HTTP server) on the test database."""
-    base, proc = _serve(data_platform)
+    base, proc = _serve(data_platform, access_log=site_access_log)
     yield base
     _stop(proc, django_db_blocker)
 

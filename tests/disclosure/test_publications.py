@@ -404,6 +404,10 @@ def test_corrections_do_not_mask_twice(client, cast, notice):
 
 
 def test_notice_map_tooltips_are_text(client, cast):
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
     from geo.models import Building
 
     estate = cast.inside["district"]
@@ -412,5 +416,7 @@ def test_notice_map_tooltips_are_text(client, cast):
         building.save()
     publication = services.process_outbox(services.release_vacancies(estate, actor=None).pk)
     html = client.get(reverse("notice", args=[publication.series_id])).content.decode()
-    assert "bindTooltip(document.createTextNode(p.label))" in html
+    assert "/static/disclosure/notice-map.js" in html  # the map script, a file under the CSP
+    script = Path(finders.find("disclosure/notice-map.js")).read_text()
+    assert "bindTooltip(document.createTextNode(p.label))" in script
     assert "<img src=x" not in html

@@ -65,10 +65,13 @@ def test_a_filter_changes_markers_list_and_url_and_back_restores_them(page, site
     wait_for_marker_total(page, before)
     page.select_option("#id_district", "341621")
     page.wait_for_url("**/?district=341621")
-    page.wait_for_function("document.querySelector('#map-home').getAttribute('aria-busy') === null")
+    # Predicates are functions: Playwright evals an expression string, which the CSP forbids.
+    page.wait_for_function(
+        "() => document.querySelector('#map-home').getAttribute('aria-busy') === null"
+    )
     expected = list(selectors.vacancy_estates(VacancyQuery(district="341621")))
     page.wait_for_function(
-        f"document.querySelectorAll('#estate-list-body tr').length === {len(expected)}"
+        f"() => document.querySelectorAll('#estate-list-body tr').length === {len(expected)}"
     )
     total = sum(e.vacant_count for e in expected)
     assert total < before
@@ -78,7 +81,7 @@ def test_a_filter_changes_markers_list_and_url_and_back_restores_them(page, site
     assert str(sum(e.vacant_count for e in expected)) in page.locator("#result-count").inner_text()
     page.go_back()
     page.wait_for_function(
-        f"document.querySelectorAll('#estate-list-body tr').length > {len(expected)}"
+        f"() => document.querySelectorAll('#estate-list-body tr').length > {len(expected)}"
     )
     assert page.locator("#id_district").input_value() == ""
 
@@ -173,7 +176,7 @@ def test_tiles_mode_draws_vector_tiles_and_opens_an_estate(browser, tiles_site_u
     assert page.locator(".estate-marker, .estate-cluster").count() == 0
     page.select_option("#id_district", "341623")
     page.wait_for_function(
-        "[...document.querySelectorAll('#estate-list-body tr td:nth-child(2)')]"
+        "() => [...document.querySelectorAll('#estate-list-body tr td:nth-child(2)')]"
         ".every(td => td.textContent === '利辛县')"
         " && document.querySelectorAll('#estate-list-body tr').length > 0"
     )

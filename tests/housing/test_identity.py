@@ -16,8 +16,6 @@ from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
 
-from tests.housing.test_review_path import chain_staff, place  # noqa: E402,F401  (fixtures)
-
 
 def _form(place, name: str, number: str, action: str = "submit", **extra) -> dict:
     county, street, community = place

@@ -26,9 +26,13 @@ export SECRET_KEY_FILE ?= $(CURDIR)/.local/secret-key
 # Keys for personal data at rest (archive/crypto.py); production sets its own.
 export ANJU_DATA_KEYS_FILE ?= $(CURDIR)/.local/data-keys
 export ANJU_BLIND_INDEX_KEY_FILE ?= $(CURDIR)/.local/blind-index-key
+# A local CA and the organisation's contract-signing certificate (tenancy/devcerts.py).
+export ANJU_SIGNING_P12_FILE ?= $(CURDIR)/.local/signing/organisation.p12
+export ANJU_SIGNING_P12_PASSPHRASE ?= anju-development
+export ANJU_SIGNING_TRUST_ROOTS ?= $(CURDIR)/.local/signing/ca.pem
 endif
 
-.PHONY: help setup system venv assets db db-stop migrate demo run dev test lint format bench clean
+.PHONY: help setup system venv assets messages db db-stop migrate demo run dev test lint format bench clean
 
 help:
 	@echo "make run      set up everything and serve http://$(HOST):$(PORT)"
@@ -37,7 +41,7 @@ help:
 	@echo "make bench    benchmarks (bench/)"
 	@echo "make db-stop  stop the local PostgreSQL cluster;  make clean  remove everything set up"
 
-setup: system venv assets db .local/secret-key .local/data-keys .local/blind-index-key .local/dev.env
+setup: system venv assets messages db .local/secret-key .local/data-keys .local/blind-index-key .local/signing/ca.pem .local/dev.env
 
 system:
 	@bash scripts/install-system-packages.sh
@@ -48,6 +52,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
+
+# Translations (locale/en ...): the .po files are committed, the compiled .mo files are not.
+messages: $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+locale/%.mo: locale/%.po | system
+	msgfmt --check -o $@ $<
 
 assets: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -66,6 +75,11 @@ node_modules/.installed: package.json package-lock.json
 	@$(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@
 	@chmod 600 $@
 
+.local/signing/ca.pem: | venv
+	@$(PY) -c "import sys; from pathlib import Path; from tenancy.devcerts import make_certificates; \
+	  make_certificates(Path('.local/signing'), '亳州市公共租赁住房运营管理中心（开发）', sys.argv[1])" \
+	  "$(ANJU_SIGNING_P12_PASSPHRASE)"
+
 .local/blind-index-key:
 	@mkdir -p .local
 	@python3 -c "import secrets; print(secrets.token_urlsafe(48))" > $@
@@ -79,6 +93,8 @@ ifeq ($(DJANGO_DEBUG),true)
 	  "$(SECRET_KEY_FILE)" "$(DATABASE_OWNER_URL)" "$(ANJU_DB_APP_ROLE)" > $@
 	@printf 'ANJU_DATA_KEYS_FILE=%s\nANJU_BLIND_INDEX_KEY_FILE=%s\n' \
 	  "$(ANJU_DATA_KEYS_FILE)" "$(ANJU_BLIND_INDEX_KEY_FILE)" >> $@
+	@printf 'ANJU_SIGNING_P12_FILE=%s\nANJU_SIGNING_P12_PASSPHRASE=%s\nANJU_SIGNING_TRUST_ROOTS=%s\n' \
+	  "$(ANJU_SIGNING_P12_FILE)" "$(ANJU_SIGNING_P12_PASSPHRASE)" "$(ANJU_SIGNING_TRUST_ROOTS)" >> $@
 else
 	@rm -f $@; touch $@
 endif
@@ -95,7 +111,7 @@ migrate: setup
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(PY) manage.py migrate --noinput -v 0
 
 demo: migrate
-	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py load_demo --if-empty --contracts 300
 
 # Development (the default) gets the demo city and an admin; production only collects assets.
 ifeq ($(DJANGO_DEBUG),true)
@@ -141,6 +157,7 @@ test: setup
 
 bench: demo
 	$(PY) bench/run.py
+	$(PY) bench/billing.py
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -78,3 +78,21 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ×{self.count}"
+
+
+class Document(models.Model):
+    """A file kept by its SHA-256 (contracts, photos, decisions): the same bytes are stored once,
+    never changed, and anyone holding a copy can check it against the hash."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, primary_key=True)
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    created_at = models.DateTimeField(_("存入时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("档案文件")
+        verbose_name_plural = _("档案文件")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sha256[:12]})"

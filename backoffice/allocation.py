@@ -105,6 +105,31 @@ def _pick_county(request: HttpRequest, counties: list[Region]) -> Region:
     raise Http404
 
 
+def round_counties(user) -> list[Region]:
+    """The counties whose rounds the user sees and runs: housing departments only."""
+    return _counties(user, departments_only=True)
+
+
+def round_needs(now) -> dict[str, Q]:
+    """Rounds waiting for their next step, by step: the start page counts them and the round
+    list filters by them (?needs=), with the same conditions."""
+    open_slot = Slot.objects.filter(
+        round=OuterRef("pk"), status=Slot.Status.WAITING, closes_at__gt=now
+    )
+    pending = Offer.objects.filter(round=OuterRef("pk"), status=Offer.Status.PENDING)
+    return {
+        "announce": Q(status=Round.Status.DRAFT),
+        "draw": Q(
+            status=Round.Status.ANNOUNCED,
+            method=AllocationPolicy.RoundMethod.LOTTERY,
+            lottery_date__lte=timezone.localdate(now),
+        ),
+        "open": Q(status=Round.Status.DRAWN)
+        | Q(status=Round.Status.ANNOUNCED, method=AllocationPolicy.RoundMethod.WAITLIST),
+        "close": Q(status=Round.Status.CHOOSING) & ~Exists(open_slot) & ~Exists(pending),
+    }
+
+
 def _visible_rounds(user) -> QuerySet[Round]:
     counties = _counties(user, departments_only=True)
     if not counties:
@@ -180,6 +205,15 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 # --- rounds ----------------------------------------------------------------------------------
 
 
+# What each ?needs= filter of the round list shows, as its heading says it.
+NEEDS_LABELS = [
+    ("announce", _("待发布公告的批次草稿")),
+    ("draw", _("已到开奖日期、待摇号的批次")),
+    ("open", _("待开始选房的批次")),
+    ("close", _("选房时段已全部结束、待结束的批次")),
+]
+
+
 @staff_required
 def round_list(request: HttpRequest) -> HttpResponse:
     counties = _counties(request.user, departments_only=True)
@@ -200,14 +234,23 @@ def round_list(request: HttpRequest) -> HttpResponse:
         listing = listing.filter(status=status)
     else:
         status = ""
+    needs = request.GET.get("needs", "")
+    conditions = round_needs(timezone.now())
+    if needs in conditions:
+        listing = listing.filter(conditions[needs])
+    else:
+        needs = ""
+    query = "&".join(f"{k}={v}" for k, v in (("status", status), ("needs", needs)) if v)
     page = Paginator(listing, PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "staff/allocation/round_list.html",
         {
             "page": page,
-            "page_query": f"status={status}" if status else "",
+            "page_query": query,
             "status": status,
+            "needs": needs,
+            "needs_label": dict(NEEDS_LABELS).get(needs, ""),
             "statuses": Round.Status.choices,
             "counties": counties,
             "allocating": [c for c in counties if may_allocate(request.user, c)],

@@ -94,19 +94,27 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
         pk=estate_id,
     )
     record_access(request, "estate", estate.pk)
-    buildings = estate.buildings.annotate(
-        unit_count=Count("units"),
-        vacant_count=Count("units", filter=Q(units__status="vacant")),
-    ).order_by("number")
+    buildings = list(
+        estate.buildings.annotate(
+            unit_count=Count("units"),
+            vacant_count=Count("units", filter=Q(units__status="vacant")),
+        ).order_by("number")
+    )
+    vacant = sum(b.vacant_count for b in buildings)
+    can_publish = may(request.user, "can_publish")
     return render(
         request,
         "staff/assets/estate_detail.html",
         {
             "estate": estate,
             "buildings": buildings,
+            "vacant": vacant,
             "events": estate_timeline(estate.pk),
             "can_edit": may(request.user, "can_edit_stock"),
-            "can_publish": may(request.user, "can_publish"),
+            "can_publish": can_publish,
+            # 房源发布 lists an estate's vacant units on the portal: only a public estate has any
+            # to list (the service refuses the others too).
+            "can_release": can_publish and estate.published and vacant > 0,
         },
     )
 
@@ -146,6 +154,10 @@ def building_batch(request: HttpRequest, estate_id: int) -> HttpResponse:
     estate = get_object_or_404(Estate.objects.visible_to(request.user), pk=estate_id)
     _require(request, "can_edit_stock")
     form = BuildingBatchForm(request.POST or None)
+    # The footprint's map opens at the estate, not at the whole city.
+    form.fields["footprint"].widget.attrs.update(
+        default_lon=estate.location.x, default_lat=estate.location.y, default_zoom=17
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

@@ -24,14 +24,15 @@ def _require_publisher(request: HttpRequest) -> None:
         raise PermissionDenied(_("只有住房保障部门可以发布公开内容。"))
 
 
-def _regions(user):
+def publishing_regions(user):
+    """The city and counties whose lists the user publishes or watches."""
     return Region.objects.filter(region_scope(user)).filter(
         level__in=[Region.Level.CITY, Region.Level.DISTRICT]
     )
 
 
 def _publications(user):
-    return Publication.objects.filter(region__in=_regions(user)).select_related("region")
+    return Publication.objects.filter(region__in=publishing_regions(user)).select_related("region")
 
 
 @staff_required
@@ -39,7 +40,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     publications = _publications(request.user).current().defer("items", "region__boundary")
     page = Paginator(publications, 30).get_page(request.GET.get("page"))
     open_objections = Objection.objects.filter(
-        publication__region__in=_regions(request.user), status=Objection.Status.OPEN
+        publication__region__in=publishing_regions(request.user), status=Objection.Status.OPEN
     ).count()
     return render(
         request,
@@ -59,7 +60,7 @@ class NoticeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = _regions(user).defer("boundary")
+        self.fields["region"].queryset = publishing_regions(user).defer("boundary")
 
 
 @staff_required
@@ -138,6 +139,7 @@ class HandlingForm(forms.Form):
         label=_("结论"),
         choices=[("0", _("异议不成立")), ("1", _("异议成立"))],
         coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
     )
     handling = forms.CharField(label=_("处理情况"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -146,7 +148,7 @@ class HandlingForm(forms.Form):
 def objections(request: HttpRequest) -> HttpResponse:
     """The department's queue of objections to its publicity lists."""
     queue = (
-        Objection.objects.filter(publication__region__in=_regions(request.user))
+        Objection.objects.filter(publication__region__in=publishing_regions(request.user))
         .select_related("publication", "handled_by")
         .defer("publication__items")
     )
@@ -168,14 +170,22 @@ def objections(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请填写结论和处理情况。"))
         return redirect(request.get_full_path())
     page = Paginator(queue, 30).get_page(request.GET.get("page"))
+    # One form per open objection, with its own ids, so each label names its own field.
+    can_handle = may(request.user, "can_publish")
+    forms_ = {
+        o.pk: HandlingForm(auto_id=f"o{o.pk}-%s")
+        for o in page.object_list
+        if can_handle and o.status == Objection.Status.OPEN
+    }
     return render(
         request,
         "staff/publishing/objections.html",
         {
             "page": page,
+            "rows": [(o, forms_.get(o.pk)) for o in page.object_list],
+            "page_query": f"status={status}",
             "status": status,
             "statuses": Objection.Status.choices,
-            "form": HandlingForm(),
         },
     )
 

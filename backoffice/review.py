@@ -4,8 +4,10 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +20,9 @@ from geo.jurisdiction import application_scope, profile_of, region_scope
 from geo.models import Region
 from housing import services
 from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm
-from housing.models import DEFAULT_CHAIN, Application, CountyPolicy
+from housing.models import DEFAULT_CHAIN, Application, CountyPolicy, ReviewStep
+
+DEPARTMENTS = ("city", "district")
 
 
 def my_steps(user) -> set[str]:
@@ -33,34 +37,69 @@ def my_steps(user) -> set[str]:
     }
 
 
-def _may_open(user, application: Application) -> bool:
-    """Departments supervise every case in their area; streets and communities see the cases
-    at their step or that they have handled."""
-    profile = profile_of(user)
-    if user.is_superuser or (profile and profile.role in ("city", "district")):
-        return True
-    return application.stage in my_steps(user) or application.steps.filter(actor=user).exists()
-
-
-def _visible(user):
+def _visible(user) -> QuerySet[Application]:
     return Application.objects.filter(application_scope(user)).exclude(stage="draft")
+
+
+def supervises(user) -> bool:
+    """Departments supervise every case in their area, whatever its step."""
+    profile = profile_of(user)
+    return user.is_superuser or (profile is not None and profile.role in DEPARTMENTS)
+
+
+def openable(user, steps: set[str] | None = None) -> QuerySet[Application]:
+    """The cases the user may open: every case in a department's area; for streets and
+    communities those at their step or that they have handled. The list and the detail page
+    both use it, so a listed case always opens."""
+    cases = _visible(user)
+    if supervises(user):
+        return cases
+    handled = ReviewStep.objects.filter(application=OuterRef("pk"), actor=user)
+    return cases.filter(Q(stage__in=my_steps(user) if steps is None else steps) | Exists(handled))
+
+
+def waiting_q(steps: set[str]) -> Q:
+    """Cases that need the user's hand: a decision at their step, or a publicity not yet
+    started (a running publicity waits for its period to end, not for anyone)."""
+    return Q(stage__in=steps, returned=False) & ~Q(
+        stage=Application.Stage.PUBLICITY, review_outbox__isnull=False
+    )
+
+
+def overdue_q(steps: set[str]) -> Q:
+    return waiting_q(steps) & Q(stage_deadline__lt=timezone.now())
+
+
+def returned_q(steps: set[str]) -> Q:
+    """Cases returned at the user's steps, waiting for the applicant's correction."""
+    return Q(stage__in=steps, returned=True)
+
+
+# The queue's tabs (its ?show= value) and the filter each puts on the cases the user may open.
+LISTS = {
+    "": waiting_q,
+    "overdue": overdue_q,
+    "returned": returned_q,
+    "all": lambda steps: Q(),
+}
 
 
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """My work: applications waiting at my steps; overdue ones first."""
+    """My work: applications waiting at my steps, earliest deadline first; or the overdue, the
+    returned, or every case I may open."""
     steps = my_steps(request.user)
-    waiting = (
-        _visible(request.user)
-        .filter(stage__in=steps, returned=False)
-        .select_related("county", "community")
-        .order_by("stage_deadline", "submitted_at")
-    )
-    show = request.GET.get("show")
+    show = request.GET.get("show", "")
+    if show not in LISTS:
+        show = ""
     listing = (
-        _visible(request.user).select_related("county", "community") if show == "all" else waiting
+        openable(request.user, steps)
+        .filter(LISTS[show](steps))
+        .select_related("county", "community")
+        .defer("county__boundary", "community__boundary")
     )
-    page = Paginator(listing, 30).get_page(request.GET.get("page"))
+    order = ("-submitted_at", "-pk") if show == "all" else ("stage_deadline", "submitted_at", "pk")
+    page = Paginator(listing.order_by(*order), 30).get_page(request.GET.get("page"))
     publicity = (
         _visible(request.user)
         .filter(stage="publicity", review_outbox__isnull=True)
@@ -73,9 +112,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "staff/review/queue.html",
         {
             "page": page,
+            "page_query": f"show={show}" if show else "",
             "show": show,
             "steps": steps,
-            "publicity": list(publicity),
+            "supervises": supervises(request.user),
+            "publicity": list(publicity) if "publicity" in steps else [],
             "pending_claims": pending_count(request.user),
         },
     )
@@ -83,13 +124,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    steps = my_steps(request.user)
     application = get_object_or_404(
-        _visible(request.user).select_related("county", "street", "community"), pk=application_id
+        openable(request.user, steps).select_related("county", "street", "community"),
+        pk=application_id,
     )
-    if not _may_open(request.user, application):
-        raise Http404
     record_access(request, "application", application.pk)
-    mine = application.stage in my_steps(request.user) and not application.returned
+    mine = application.stage in steps and not application.returned
     publication = services.publication_of(application)
     objections = (
         Objection.objects.filter(

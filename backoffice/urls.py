@@ -1,12 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import allocation, assets, claims, publishing, review, views
+from backoffice import (
+    allocation,
+    assets,
+    claims,
+    contracts,
+    home,
+    publishing,
+    rent,
+    review,
+    views,
+)
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="staff-login"), name="staff-logout"),
-    path("", views.home, name="staff-home"),
+    path("", home.home, name="staff-home"),
     path("assets/", assets.estate_list, name="assets"),
     path("assets/estates/new/", assets.estate_edit, name="asset-estate-new"),
     path("assets/estates/<int:estate_id>/", assets.estate_detail, name="asset-estate"),
@@ -96,5 +106,32 @@ urlpatterns = [
         allocation.offer_refuse,
         name="allocation-offer-refuse",
     ),
+    path("contracts/", contracts.contract_list, name="contracts"),
+    path("contracts/offers/<int:offer_id>/new/", contracts.contract_new, name="contract-new"),
+    path("contracts/<int:contract_id>/", contracts.contract_detail, name="contract-detail"),
+    path("contracts/<int:contract_id>/pdf/", contracts.contract_file, name="contract-pdf"),
+    path(
+        "contracts/<int:contract_id>/approve/",
+        contracts.contract_approve,
+        name="contract-approve",
+    ),
+    path(
+        "contracts/<int:contract_id>/move-in/",
+        contracts.contract_move_in,
+        name="contract-move-in",
+    ),
+    path("contracts/templates/", contracts.templates, name="contract-templates"),
+    path(
+        "contracts/templates/<int:county_id>/",
+        contracts.template_edit,
+        name="contract-template-edit",
+    ),
+    path("operations/rent/", rent.overview, name="rent"),
+    path("operations/rent/bills/", rent.bill_list, name="rent-bills"),
+    path("operations/rent/bills/<int:bill_id>/", rent.bill_detail, name="rent-bill"),
+    path("operations/rent/payments/", rent.payment_list, name="rent-payments"),
+    path("operations/rent/import/", rent.statement_import, name="rent-import"),
+    path("operations/rent/import/commit/", rent.statement_commit, name="rent-import-commit"),
+    path("operations/rent/arrears/", rent.arrears, name="rent-arrears"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

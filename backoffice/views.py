@@ -1,4 +1,4 @@
-"""The back office frame: sign-in (django-axes locks), the start page, and the seven modules."""
+"""The back office frame: sign-in (django-axes locks) and the seven modules' navigation."""
 
 from functools import wraps
 
@@ -6,7 +6,6 @@ from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,14 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.forms import StaffLoginForm
 from geo.jurisdiction import profile_of
-from geo.models import Building, Estate, Unit
 
 MODULES = [
     # (slug, name, what it will do, built?)
     ("review", _("申请审核"), _("受理、初审、联审（大数据比对）、复审、公示与审批"), True),
     ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), True),
-    ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), False),
-    ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), False),
+    ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), True),
+    ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), True),
     ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), False),
     ("assets", _("资产管理"), _("项目、楼栋、房屋与房源地理数据"), True),
     ("archives", _("档案管理"), _("一房一档、一户一档"), False),
@@ -75,26 +73,6 @@ def locked_out(
 
 
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Counts for the user's jurisdiction: what there is and what needs attention."""
-    estates = Estate.objects.visible_to(request.user)
-    units = Unit.objects.visible_to(request.user)
-    by_status = dict(units.values_list("status").annotate(n=Count("id")).order_by())
-    counts = estates.aggregate(total=Count("id"), published=Count("id", filter=Q(published=True)))
-    return render(
-        request,
-        "staff/home.html",
-        {
-            "estates": counts,
-            "buildings": Building.objects.visible_to(request.user).count(),
-            "units_total": sum(by_status.values()),
-            "by_status": [(label, by_status.get(code, 0)) for code, label in Unit.Status.choices],
-            "profile": profile_of(request.user),
-        },
-    )
-
-
-@staff_required
 def module(request: HttpRequest, slug: str) -> HttpResponse:
     """A module that is not built yet says so plainly."""
     for key, name, purpose, built in MODULES:
@@ -111,6 +89,8 @@ def modules_context(request: HttpRequest) -> dict:
         "assets": reverse("assets"),
         "review": reverse("review-queue"),
         "allocation": reverse("allocation"),
+        "contracts": reverse("contracts"),
+        "operations": reverse("rent"),
     }
     return {
         "staff_modules": [

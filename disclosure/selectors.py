@@ -3,9 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
-from disclosure.models import Publication
+from disclosure.models import Kind, Outbox, Publication
+from geo.models import Estate
+from geo.ordering import natural_key
 
 
 @dataclass
@@ -84,5 +88,18 @@ def filtered_items(publication: Publication, q: str, sort: str, descending: bool
         rows = [r for r in rows if any(q in str(v) for v in r.values() if v is not None)]
     keys = {c["key"] for c in publication.columns}
     if sort in keys:
-        rows = sorted(rows, key=lambda r: (r.get(sort) is None, r.get(sort)), reverse=descending)
+        # Natural order: 2号楼 before 10号楼, numbers by value; empty cells last.
+        rows = sorted(rows, key=lambda r: natural_key(r.get(sort)), reverse=descending)
     return rows
+
+
+def released_estate(publication: Publication) -> Estate | None:
+    """The published estate a vacancy release lists (its outbox row names it), in one query."""
+    if publication.kind != Kind.VACANCY_RELEASE:
+        return None
+    subject = (
+        Outbox.objects.filter(pk=publication.outbox_id)
+        .annotate(estate_id=Cast(KT("payload__subject__estate"), IntegerField()))
+        .values("estate_id")[:1]
+    )
+    return Estate.objects.published().filter(pk=Subquery(subject)).only("id", "name").first()

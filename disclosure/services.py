@@ -262,11 +262,12 @@ VACANCY_COLUMNS = [
 def release_vacancies(estate, *, actor) -> Outbox:
     """房源发布: the estate's vacant units, published with their positions for the map."""
     from geo.models import Unit
+    from geo.ordering import natural
 
     units = (
         Unit.objects.filter(building__estate=estate, status=Unit.Status.VACANT)
         .select_related("building")
-        .order_by("building__number", "floor", "number")
+        .order_by(*natural("building__number"), "floor", *natural("number"))
     )
     rows = []
     for u in units:

@@ -25,6 +25,8 @@ from archive.ratelimit import Rate, hit
 from disclosure import selectors, services
 from disclosure.models import Attachment, Kind, Page, Publication
 from exchange.spreadsheets import neutralize_row, xlsx_text_cells
+from geo.data_select import DataSelect
+from geo.map_base import base_config
 from geo.models import Region
 
 OBJECTIONS = Rate("objection-ip-hour", 5, 3600)
@@ -57,7 +59,7 @@ class NoticeFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("类别"), required=False, choices=[("", _("全部")), *Kind.choices]
     )
-    county = forms.ChoiceField(label=_("区县"), required=False)
+    county = forms.ChoiceField(label=_("区县"), required=False, widget=DataSelect)
     date_from = forms.DateField(
         label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -102,7 +104,7 @@ def _version_or_404(series_id: int, number: int | None) -> Publication:
 
 
 class ObjectionForm(forms.Form):
-    item_key = forms.ChoiceField(label=_("对哪一项有异议"))
+    item_key = forms.ChoiceField(label=_("对哪一项有异议"), widget=DataSelect)
     name = forms.CharField(label=_("您的姓名"), max_length=50)
     contact = forms.CharField(label=_("联系电话或邮箱"), max_length=50)
     reason = forms.CharField(
@@ -111,10 +113,28 @@ class ObjectionForm(forms.Form):
 
     def __init__(self, *args, publication: Publication, **kwargs):
         super().__init__(*args, **kwargs)
-        first = publication.columns[0]["key"] if publication.columns else "_key"
         self.fields["item_key"].choices = [
-            (row["_key"], f"{row['_key']} {row.get(first) or ''}") for row in publication.items
+            ("", _("请选择名单中的一项")),
+            *((row["_key"], item_label(row, publication.columns)) for row in publication.items),
         ]
+
+
+# Columns that tell a row apart for a reader; numbers (家庭人口, 序号) and the masked ID do not.
+READABLE_KINDS = {"text", "name", "region"}
+
+
+def item_label(row: dict, columns: list[dict], parts: int = 3) -> str:
+    """A row as the objection list names it: its key once, then its name and place
+    (2002C3CA · 袁*斌 · 胜利一村), all as published (already masked)."""
+    key = str(row["_key"])
+    label = [key]
+    for column in columns:
+        value = row.get(column["key"])
+        if column.get("kind") in READABLE_KINDS and value not in (None, "") and str(value) != key:
+            label.append(str(value))
+        if len(label) == parts:
+            break
+    return " · ".join(label)
 
 
 def notice_detail(request: HttpRequest, series_id: int, number: int | None = None) -> HttpResponse:
@@ -128,6 +148,15 @@ def notice_detail(request: HttpRequest, series_id: int, number: int | None = Non
     if publication.supersedes:
         diff = selectors.diff_items(publication.supersedes.items, publication.items)
     objection_form = ObjectionForm(publication=publication) if publication.in_publicity else None
+    points = [
+        {
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "label": f"{r.get('building', '')} {r.get('number', '')}",
+        }
+        for r in publication.items
+        if isinstance(r.get("lon"), int | float) and isinstance(r.get("lat"), int | float)
+    ]
     return render(
         request,
         "disclosure/notice_detail.html",
@@ -142,16 +171,11 @@ def notice_detail(request: HttpRequest, series_id: int, number: int | None = Non
             "latest": latest,
             "diff": diff,
             "objection_form": objection_form,
+            "estate": selectors.released_estate(publication),
             "remaining": _remaining(publication),
-            "map_points": [
-                {
-                    "lon": r["lon"],
-                    "lat": r["lat"],
-                    "label": f"{r.get('building', '')} {r.get('number', '')}",
-                }
-                for r in publication.items
-                if isinstance(r.get("lon"), int | float) and isinstance(r.get("lat"), int | float)
-            ],
+            "map_points": points,
+            # The base maps and our names, as on every map (the points are the notice's own).
+            "map_base": base_config() if points else None,
         },
     )
 

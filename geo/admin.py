@@ -1,4 +1,4 @@
-"""Django admin for the housing stock, for superusers; map widgets use local OpenLayers."""
+"""Django admin for the housing stock, for superusers; geometry in the site's map editor."""
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from geo.ordering import natural
+
 
 def _valid(field: str) -> Q:
     return Q(**{f"{field}__isvalid": True})
@@ -38,19 +40,20 @@ class GeometryCheckedByDatabase(models.Model):
 class Searchable(GeometryCheckedByDatabase):
     """Names kept with their pinyin, so the search box finds them typed in Latin letters."""
 
-    search_pinyin = models.CharField(max_length=400, blank=True, editable=False)
-    search_initials = models.CharField(max_length=100, blank=True, editable=False)
+    search_pinyin = models.CharField(max_length=2000, blank=True, editable=False)
+    search_initials = models.CharField(max_length=600, blank=True, editable=False)
 
     class Meta:
         abstract = True
 
-    def search_text(self) -> str:
-        return self.name  # type: ignore[attr-defined]
+    def search_keys(self) -> tuple[str, str]:
+        """(pinyin, initials) of the text the search box matches in Chinese."""
+        from geo.pinyin import search_keys
+
+        return search_keys(self.name)  # type: ignore[attr-defined]
 
     def save(self, *args, **kwargs) -> None:
-        from geo.pinyin import pinyin_keys
-
-        self.search_pinyin, self.search_initials = pinyin_keys(self.search_text())
+        self.search_pinyin, self.search_initials = self.search_keys()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_pinyin", "search_initials"}
         super().save(*args, **kwargs)
@@ -226,6 +229,12 @@ class Estate(Searchable):
     def __str__(self) -> str:
         return self.name
 
+    def search_keys(self) -> tuple[str, str]:
+        """The address too: Chinese finds an estate by its address, so pinyin must as well."""
+        from geo.pinyin import search_keys
+
+        return search_keys(self.name, self.address)
+
 
 class Building(GeometryCheckedByDatabase):
     """楼栋."""
@@ -249,7 +258,7 @@ class Building(GeometryCheckedByDatabase):
     class Meta:
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
-        ordering = ["estate", "number"]
+        ordering = ["estate", *natural("number")]  # 2号楼 before 10号楼
         constraints = [
             models.UniqueConstraint(fields=["estate", "number"], name="building_number_unique"),
             models.CheckConstraint(condition=Q(floors__gte=1), name="building_floors_positive"),
@@ -333,6 +342,12 @@ class Unit(models.Model):
     @property
     def layout(self) -> str:
         return f"{self.rooms}室{self.halls}厅{self.baths}卫"
+
+    @property
+    def layout_label(self) -> str:
+        """The layout in the reader's language (`layout` stays Chinese: published lists hold it)."""
+        counts = {"rooms": self.rooms, "halls": self.halls, "baths": self.baths}
+        return _("%(rooms)s室%(halls)s厅%(baths)s卫") % counts
 
 
 # The statuses staff (or an import) may set by hand; offers and tenancies change through their

@@ -9,6 +9,7 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.functions import Coalesce
 
 from geo.models import POI, Estate, Region, Unit
+from geo.ordering import natural
 from geo.vacancy import VacancyQuery
 
 # Estates carry their regions for display; the regions' outlines stay in the database.
@@ -39,7 +40,7 @@ def summarize_units(units: list[Unit]) -> dict:
     vacant = [u for u in units if u.status == Unit.Status.VACANT]
     areas = [u.area for u in units]
     rents = [u.monthly_rent for u in units]
-    layouts = sorted({u.layout for u in vacant})
+    layouts = sorted({u.layout_label for u in vacant})
     return {
         "total": len(units),
         "vacant": len(vacant),
@@ -95,9 +96,9 @@ def vacancy_units(query: VacancyQuery) -> QuerySet[Unit]:
         .order_by(
             "building__estate__district__adcode",
             "building__estate__name",
-            "building__number",
+            *natural("building__number"),  # 2号楼 before 10号楼
             "floor",
-            "number",
+            *natural("number"),
         )
     )
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from geo.data_select import DataSelect
 from geo.models import Region, Unit, public_estate_q
 
 MAX_RADIUS_KM = 50
@@ -187,8 +188,8 @@ class VacancyForm(forms.Form):
             else:
                 by_county.setdefault(parent, []).append((adcode, name))
         streets: list = [("", _("全部街道/乡镇")), *by_county.items()]
-        self.fields["district"].widget = forms.Select(choices=districts)
-        self.fields["street"].widget = forms.Select(choices=streets)
+        self.fields["district"].widget = DataSelect(choices=districts)
+        self.fields["street"].widget = DataSelect(choices=streets)
 
     def clean_near(self) -> Point | None:
         raw = (self.cleaned_data.get("near") or "").replace("，", ",").strip()

@@ -2,14 +2,29 @@
 
 from django import forms
 from django.forms import formset_factory
+from django.forms.forms import NON_FIELD_ERRORS
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from exchange.idcard import validate_id_number
 from geo.models import Region
+from housing.form_messages import HouseholdRows, NamedErrors
 from housing.models import Application, EligibilityRule
+from housing.places import PlaceTree
 
 
-class PhoneForm(forms.Form):
+class PlaceSelect(forms.Select):
+    """Place names are data: each option says it is Chinese, so an English page (and a screen
+    reader) treats it as a name, not as untranslated text."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value):
+            option["attrs"]["lang"] = "zh-Hans"
+        return option
+
+
+class PhoneForm(NamedErrors, forms.Form):
     phone = forms.RegexField(
         label=_("手机号"),
         regex=r"^1[3-9]\d{9}$",
@@ -29,18 +44,17 @@ class CodeForm(PhoneForm):
     )
 
 
-def _grouped(level: str) -> list:
-    choices: dict[str, list] = {}
-    for pk, name, parent in (
-        Region.objects.filter(level=level)
-        .values_list("pk", "name", "parent__name")
-        .order_by("adcode")
-    ):
-        choices.setdefault(parent, []).append((pk, name))
-    return [("", "——"), *choices.items()]
+def _pk(value) -> int | None:
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(NamedErrors, forms.ModelForm):
+    """The application; its place is chosen county → street → community, each list narrowed
+    by the choice above (by the server on "更新选项", or by places.js as one chooses).
+
+    A subclass may set `scope` (region pks) before rendering to offer only those places."""
+
     priorities = forms.MultipleChoiceField(
         label=_("优先条件（如有）"),
         choices=Application.Priority.choices,
@@ -64,18 +78,57 @@ class ApplicationForm(forms.ModelForm):
             "consent",
         ]
         labels = {
+            "county": _("申请区县"),
+            "street": _("街道/乡镇"),
+            "community": _("社区/村"),
             "consent": _(
                 "我同意住房保障部门向公安、民政、不动产、人社、公积金、税务、市场监管、残联等部门查询本家庭信息，用于资格审核。"
-            )
+            ),
         }
-        widgets = {"id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18})}
+        widgets = {
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 18}),
+            "county": PlaceSelect,
+            "street": PlaceSelect,
+            "community": PlaceSelect,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = Region.objects.filter(level="district").defer("boundary")
-        self.fields["street"].choices = _grouped(Region.Level.STREET)
-        self.fields["community"].choices = _grouped(Region.Level.COMMUNITY)
+        for name, level in (
+            ("county", Region.Level.DISTRICT),
+            ("street", Region.Level.STREET),
+            ("community", Region.Level.COMMUNITY),
+        ):
+            self.fields[name].queryset = Region.objects.filter(level=level).defer("boundary")
+        # Callables: the lists are made when the form is shown, after a subclass set `scope`.
+        self.fields["county"].choices = lambda: self.place_tree().county_choices()
+        self.fields["street"].choices = lambda: self.place_tree().street_choices(
+            self.chosen("county")
+        )
+        self.fields["community"].choices = lambda: self.place_tree().community_choices(
+            self.chosen("county"), self.chosen("street")
+        )
         self.fields["id_number"].help_text = _("18 位，最后一位可能是 X")
+
+    def place_tree(self) -> PlaceTree:
+        if getattr(self, "_tree", None) is None:
+            self._tree = PlaceTree.load(getattr(self, "scope", None))
+        return self._tree
+
+    def chosen(self, name: str) -> int | None:
+        """The county or street the form holds (posted, or from the draft), if any."""
+        return _pk(self[name].value())
+
+    def note(self, field: str | None, message: str) -> None:
+        """Show a finding from outside the form (the departments' answer) by its field, also on
+        the unbound form the prefill returns, where add_error cannot be used."""
+        if self.is_bound:
+            self.add_error(field, message)
+            return
+        key = field or NON_FIELD_ERRORS
+        kind = "nonfield" if field is None else None
+        self.errors.setdefault(key, self.error_class(error_class=kind, renderer=self.renderer))
+        self.errors[key].append(message)
 
     def clean_id_number(self) -> str:
         number = self.cleaned_data["id_number"].strip().upper()
@@ -87,13 +140,21 @@ class ApplicationForm(forms.ModelForm):
         data = super().clean()
         county, street, community = data.get("county"), data.get("street"), data.get("community")
         if street and county and street.parent_id != county.pk:
-            self.add_error("street", _("该街道/乡镇不属于所选区县"))
+            self.add_error(
+                "street",
+                gettext("所选“街道/乡镇”不在%(county)s：请在%(county)s的街道/乡镇中重新选择。")
+                % {"county": county.name},
+            )
         if community and street and community.parent_id != street.pk:
-            self.add_error("community", _("该社区不属于所选街道/乡镇"))
+            self.add_error(
+                "community",
+                gettext("所选“社区/村”不在%(street)s：请在%(street)s的社区/村中重新选择。")
+                % {"street": street.name},
+            )
         return data
 
 
-class MemberForm(forms.Form):
+class MemberForm(NamedErrors, forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50, required=False)
     relation = forms.CharField(label=_("关系"), max_length=20, required=False)
     id_number = forms.CharField(label=_("身份证号"), max_length=18, required=False)
@@ -105,12 +166,12 @@ class MemberForm(forms.Form):
         return number
 
 
-MemberFormSet = formset_factory(MemberForm, extra=0, max_num=12)
+MemberFormSet = formset_factory(MemberForm, formset=HouseholdRows, extra=0, max_num=12)
 # At the counter the clerk types the household in: empty rows to fill.
-CounterMemberFormSet = formset_factory(MemberForm, extra=6, max_num=12)
+CounterMemberFormSet = formset_factory(MemberForm, formset=HouseholdRows, extra=6, max_num=12)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(NamedErrors, forms.Form):
     decision = forms.ChoiceField(
         label=_("审核结论"),
         choices=[("pass", _("通过")), ("return", _("退回补正")), ("reject", _("不予通过"))],
@@ -122,10 +183,15 @@ class DecisionForm(forms.Form):
     expected_step = forms.CharField(widget=forms.HiddenInput)
 
 
-class SelfCheckForm(forms.Form):
+class SelfCheckForm(NamedErrors, forms.Form):
     """The public self-check: a visitor types the facts, the county's rules answer."""
 
-    county = forms.ModelChoiceField(label=_("申请区县"), queryset=Region.objects.none())
+    county = forms.ModelChoiceField(
+        label=_("申请区县"),
+        queryset=Region.objects.none(),
+        empty_label=_("请选择区县"),
+        widget=PlaceSelect,
+    )
     members = forms.IntegerField(label=_("家庭人口"), min_value=1, max_value=20)
     monthly_income = forms.DecimalField(label=_("家庭月收入（元）"), min_value=0, max_digits=10)
     property_area = forms.DecimalField(

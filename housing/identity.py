@@ -13,7 +13,12 @@ from housing.sms import send_sms
 
 
 class IdentityProblem(NotAllowed):
-    """The identity does not check out; the message names the field and how to fix it."""
+    """The identity does not check out; the message names the field and how to fix it, and
+    `field` says which form field, so the page can show it there."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class IdentityBlocked(IdentityProblem):
@@ -34,13 +39,15 @@ def check_name(police: dict, name: str, id_number: str) -> None:
     if not police:
         raise IdentityProblem(
             f"公安户籍中没有身份证号 {masked(id_number)} 的记录：请核对“身份证号”"
-            "（18 位，末位可能是 X）。"
+            "（18 位，末位可能是 X）。",
+            field="id_number",
         )
     registered = (police.get("name") or "").strip()
     if registered and registered != name.strip():
         raise IdentityProblem(
             "“姓名”与该身份证号在公安户籍登记的姓名不一致：请按身份证上的姓名填写"
-            "（不要加空格或称谓，生僻字请用身份证上的写法）。"
+            "（不要加空格或称谓，生僻字请用身份证上的写法）。",
+            field="name",
         )
 
 

@@ -104,8 +104,11 @@ class Applicant(models.Model):
 
 
 class OneTimeCode(models.Model):
+    """A six-digit code sent by SMS, for one purpose: signing in, or confirming a contract."""
+
     phone = EncryptedCharField(max_length=11, index="phone_index")
     phone_index = BlindIndexField(source="phone")
+    purpose = models.CharField(max_length=40, default="sign-in")
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

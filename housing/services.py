@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
 from archive.ratelimit import Rate, hit
 from archive.services import record_event
@@ -54,20 +55,26 @@ def _hash(phone: str, code: str) -> str:
     ).hexdigest()
 
 
-def send_code(phone: str, *, ip: str | None) -> None:
+def send_code(
+    phone: str, *, ip: str | None, purpose: str = "sign-in", text: str | None = None
+) -> None:
     """A six-digit code by SMS, at most one a minute and five an hour per phone.
 
-    The address is counted first, so a client over its limit spends no phone's allowance.
+    The address is counted first, so a client over its limit spends no phone's allowance. A
+    code serves one purpose only (signing in, or confirming one contract): `text` words the
+    message, with {code} and {minutes} in it.
     """
     phone = phone.strip()
     if not MOBILE.match(phone):
-        raise NotAllowed("请输入 11 位手机号码。")
+        raise NotAllowed(gettext("请输入 11 位手机号码。"))
     if not hit(SENDS_PER_IP, ip):
-        raise NotAllowed("发送次数过多，请稍后再试。")
-    if not hit(SEND_GAP, phone):
-        raise NotAllowed("验证码已发送，请一分钟后再试。")
+        raise NotAllowed(gettext("发送次数过多，请稍后再试。"))
+    # One a minute per purpose (a tenant who just signed in may ask for a contract code at
+    # once); the hourly cap counts every purpose together.
+    if not hit(SEND_GAP, phone if purpose == "sign-in" else f"{purpose}:{phone}"):
+        raise NotAllowed(gettext("验证码已发送，请一分钟后再试。"))
     if not hit(SENDS_PER_PHONE, phone):
-        raise NotAllowed("发送次数过多，请一小时后再试。")
+        raise NotAllowed(gettext("发送次数过多，请一小时后再试。"))
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     OneTimeCode.objects.create(
@@ -75,30 +82,40 @@ def send_code(phone: str, *, ip: str | None) -> None:
         code_hash=_hash(phone, code),
         expires_at=now + timedelta(minutes=CODE_MINUTES),
         ip=ip,
+        purpose=purpose,
     )
-    send_sms(phone, f"【安居】您的登录验证码是 {code}，{CODE_MINUTES} 分钟内有效。请勿告诉他人。")
+    text = text or "【安居】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+    send_sms(phone, text.format(code=code, minutes=CODE_MINUTES))
 
 
-def verify_code(phone: str, code: str) -> Applicant:
-    """The applicant for a correct, fresh, unused code; five wrong tries spoil a code.
+def verify_code(phone: str, code: str, purpose: str = "sign-in") -> Applicant:
+    """The applicant for a correct, fresh, unused code of that purpose; five wrong tries spoil
+    a code.
 
     A wrong try is committed before the error is raised, so it counts even though it fails.
     """
     with transaction.atomic():
         otp = (
             OneTimeCode.objects.select_for_update()
-            .filter(phone=phone.strip(), used_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(
+                phone=phone.strip(),
+                purpose=purpose,
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
             .order_by("-created_at")
             .first()
         )
         if otp is None or otp.attempts >= CODE_TRIES:
-            problem = "验证码已失效，请重新获取。"
+            problem = gettext("验证码已失效，请重新获取。")
         elif otp.code_hash != _hash(otp.phone, code.strip()):
             otp.attempts += 1
             otp.save(update_fields=["attempts"])
             left = CODE_TRIES - otp.attempts
             problem = (
-                f"验证码不正确，还可尝试 {left} 次。" if left else "验证码已失效，请重新获取。"
+                gettext("验证码不正确，还可尝试 %(left)s 次。") % {"left": left}
+                if left
+                else gettext("验证码已失效，请重新获取。")
             )
         else:
             otp.used_at = timezone.now()
@@ -141,7 +158,7 @@ def prefill(
         raise NotAllowed(error)
     if applicant is not None:
         if not hit(PREFILLS, applicant.pk):
-            raise NotAllowed("查询次数过多，请一小时后再试或手动填写。")
+            raise NotAllowed(gettext("查询次数过多，请一小时后再试或手动填写。"))
         record_event(
             "application.prefill",
             f"申请人查询部门数据（身份证 {id_number[:6]}********{id_number[-4:]}）",
@@ -203,7 +220,7 @@ def save_application(
             return saved
     except IntegrityError as exc:
         if "one_open_application" in str(exc):
-            raise NotAllowed("该身份证号已有正在办理的申请，不能重复申请。") from exc
+            raise NotAllowed(gettext("该身份证号已有正在办理的申请，不能重复申请。")) from exc
         raise
 
 
@@ -213,18 +230,23 @@ def _save_application(
     if error := validate_id_number(application.id_number):
         raise NotAllowed(error)
     if application.stage not in (Application.Stage.DRAFT,) and not application.returned:
-        raise NotAllowed("申请已提交，不能修改。")
+        raise NotAllowed(gettext("申请已提交，不能修改。"))
     if submit and not application.consent:
-        raise NotAllowed("提交前须同意向有关部门查询家庭信息。")
+        raise NotAllowed(gettext("提交前须同意向有关部门查询家庭信息。"))
     if application.pk and application.submitted_at:
         # A correction may change the details asked for, not who applies or where.
         before = Application.objects.get(pk=application.pk)
         for field in FROZEN_AFTER_SUBMIT:
             if getattr(before, field) != getattr(application, field):
                 label = Application._meta.get_field(field.removesuffix("_id")).verbose_name
-                raise NotAllowed(f"补正时不能修改“{label}”；如需变更请撤回后重新申请。")
+                raise NotAllowed(
+                    gettext("补正时不能修改“%(label)s”；如需变更请撤回后重新申请。")
+                    % {"label": label}
+                )
     if submit and not any((m.get("name") or "").strip() for m in members):
-        raise NotAllowed("请填写家庭成员（至少包括申请人本人），可点击“查询部门数据”自动填写。")
+        raise NotAllowed(
+            gettext("请填写家庭成员（至少包括申请人本人），可点击“查询部门数据”自动填写。")
+        )
     if not application.number:
         application.number = _number()
     application.save()

@@ -7,15 +7,20 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive import crypto
 from archive.client_ip import client_ip
 from archive.ratelimit import Rate, hit
+from exchange.idcard import validate_id_number
 from exchange.sources import SourceUnavailable
+from geo.models import Region
 from housing import identity, services
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
 from housing.models import Applicant, Application, EligibilityRule, SmsMessage
@@ -25,20 +30,51 @@ SESSION_KEY = "applicant_id"
 LOOKUPS = Rate("status-lookup-ip", 10, 3600)
 
 
+def _signed_in(request: HttpRequest) -> Applicant | None:
+    return Applicant.objects.filter(pk=request.session.get(SESSION_KEY)).first()
+
+
 def applicant_required(view):
+    """Signed-out visitors go to sign in, and come back to the page they asked for."""
+
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        applicant = Applicant.objects.filter(pk=request.session.get(SESSION_KEY)).first()
+        applicant = _signed_in(request)
         if applicant is None:
-            return redirect("apply-login")
+            if request.method not in ("GET", "HEAD"):
+                return redirect("apply-login")  # a form posted signed out cannot be replayed
+            return redirect_to_login(request.get_full_path(), reverse("apply-login"))
         request.applicant = applicant
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
+def next_page(request: HttpRequest) -> str:
+    """Where to land after signing in: a path on this site (never another host, and not the
+    sign-in pages themselves), else /my/."""
+    target = (request.POST.get("next") or request.GET.get("next") or "").strip()
+    signing_in = {reverse(name) for name in ("apply-login", "apply-verify", "apply-logout")}
+    if (
+        target.startswith("/")
+        and len(target) <= 2000
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+        and target.split("?", 1)[0] not in signing_in
+    ):
+        return target
+    return reverse("my-cases")
+
+
+def _login_page(request: HttpRequest, context: dict) -> HttpResponse:
+    after = next_page(request)
+    context["next"] = after if after != reverse("my-cases") else ""
+    return render(request, "housing/login.html", context)
+
+
 def login(request: HttpRequest) -> HttpResponse:
-    """Step 1: a phone number; step 2: the code sent to it."""
+    """Step 1: a phone number; step 2: the code sent to it. Both carry where to go next."""
+    if request.method != "POST" and _signed_in(request) is not None:
+        return redirect(next_page(request))
     phone_form = PhoneForm(request.POST or None)
     code_form = CodeForm(initial={"phone": request.POST.get("phone", "")})
     if request.method == "POST" and phone_form.is_valid():
@@ -48,8 +84,8 @@ def login(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("验证码已发送，请查看短信。"))
-        return render(request, "housing/login.html", {"code_form": code_form, "sent": True})
-    return render(request, "housing/login.html", {"phone_form": phone_form})
+        return _login_page(request, {"code_form": code_form, "sent": True})
+    return _login_page(request, {"phone_form": phone_form})
 
 
 @require_POST
@@ -61,10 +97,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         except services.NotAllowed as exc:
             messages.error(request, str(exc))
         else:
+            after = next_page(request)
             request.session.flush()  # nothing of an earlier visitor on a shared computer
             request.session[SESSION_KEY] = applicant.pk
-            return redirect("my-cases")
-    return render(request, "housing/login.html", {"code_form": form, "sent": True})
+            return redirect(after)
+    return _login_page(request, {"code_form": form, "sent": True})
 
 
 @require_POST
@@ -91,7 +128,48 @@ def apply(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("您已有正在办理的申请。"))
         return redirect("my-cases")
     application = _editable(applicant) or Application(applicant=applicant, phone=applicant.phone)
-    initial_members = (
+    action = request.POST.get("action") or "save" if request.method == "POST" else None
+    blocked = None
+    if action == "prefill":
+        form, members = _prefill(request, application)
+    elif action == "places":
+        # No JavaScript: the page comes back with the lists narrowed to the chosen county and
+        # street, nothing saved and nothing marked wrong yet.
+        form = ApplicationForm(initial=_posted(request.POST), instance=application)
+        members = _members(request, application)
+    else:
+        form = ApplicationForm(request.POST or None, instance=application)
+        members = _members(request, application)
+        if action:
+            valid = all([form.is_valid(), members.is_valid()])  # every error shown at once
+            if action in ("submit", "claim") and not form.cleaned_data.get("consent"):
+                form.add_error("consent", _("提交前请勾选同意查询部门数据（在页面底部）。"))
+            elif valid:
+                response, blocked = _save(request, form, members, action)
+                if response is not None:
+                    return response
+    return render(
+        request,
+        "housing/apply.html",
+        {
+            "form": form,
+            "members": members,
+            "application": application,
+            "blocked": blocked,
+            "place_tree": form.place_tree().as_json(),
+        },
+    )
+
+
+def _members(request: HttpRequest, application: Application) -> MemberFormSet:
+    """The saved members pre-fill the page; a posted table stands on its own: compared with
+    that initial, unchanged rows would count as empty and a resubmission would lose them."""
+    action = request.POST.get("action")
+    if request.method == "POST" and (
+        action not in ("prefill", "places") or "m-TOTAL_FORMS" in request.POST
+    ):
+        return MemberFormSet(request.POST, prefix="m")
+    rows = (
         [
             {"name": m.name, "relation": m.relation, "id_number": m.id_number}
             for m in application.members.all()
@@ -99,47 +177,48 @@ def apply(request: HttpRequest) -> HttpResponse:
         if application.pk
         else []
     )
-    form = ApplicationForm(request.POST or None, instance=application)
-    # The saved members pre-fill the page; a posted form stands on its own: compared with that
-    # initial, unchanged rows would count as empty and a resubmission would lose its household.
-    members = (
-        MemberFormSet(request.POST, prefix="m")
-        if request.method == "POST"
-        else MemberFormSet(initial=initial_members, prefix="m")
-    )
-    action = request.POST.get("action")
-    blocked = None
-    if request.method == "POST" and action == "prefill":
-        form, members = _prefill(request, application)
-    elif request.method == "POST" and form.is_valid() and members.is_valid():
-        rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
-        draft = form.save(commit=False)
-        prefilled = _prefilled(request)
-        if prefilled.get("id_number") == draft.id_number:
-            draft.prefilled = prefilled
-        try:
-            if action == "claim":
-                return _claim(request, draft, rows)
-            services.save_application(draft, rows, submit=action == "submit")
-        except identity.IdentityBlocked as exc:
-            # Kept as a draft, so the claim has the case it is about.
-            services.save_application(draft, rows, submit=False)
-            form.add_error(None, str(exc))
-            blocked = exc
-        except services.NotAllowed as exc:
-            form.add_error(None, str(exc))
-        else:
-            request.session.pop("prefill", None)
-            if action == "submit":
-                messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
-                return redirect("my-cases")
-            messages.success(request, _("草稿已保存。"))
-            return redirect("apply")
-    return render(
-        request,
-        "housing/apply.html",
-        {"form": form, "members": members, "application": application, "blocked": blocked},
-    )
+    return MemberFormSet(initial=rows, prefix="m")
+
+
+def _posted(data: QueryDict) -> dict:
+    """What the applicant typed, as the initial values of a form shown again unsaved."""
+    initial: dict = {}
+    for name in ApplicationForm.base_fields:
+        if name == "priorities":
+            initial[name] = data.getlist(name)
+        elif name == "consent":
+            initial[name] = name in data
+        elif name in data:
+            initial[name] = data[name]
+    return initial
+
+
+def _save(
+    request: HttpRequest, form: ApplicationForm, members, action: str
+) -> tuple[HttpResponse | None, identity.IdentityBlocked | None]:
+    rows = [m.cleaned_data for m in members if m.cleaned_data.get("name")]
+    draft = form.save(commit=False)
+    prefilled = _prefilled(request)
+    if prefilled.get("id_number") == draft.id_number:
+        draft.prefilled = prefilled
+    try:
+        if action == "claim":
+            return _claim(request, draft, rows), None
+        services.save_application(draft, rows, submit=action == "submit")
+    except identity.IdentityBlocked as exc:
+        # Kept as a draft, so the claim has the case it is about.
+        services.save_application(draft, rows, submit=False)
+        form.add_error(None, str(exc))
+        return None, exc
+    except services.NotAllowed as exc:
+        form.add_error(getattr(exc, "field", None), str(exc))
+        return None, None
+    request.session.pop("prefill", None)
+    if action == "submit":
+        messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
+        return redirect("my-cases"), None
+    messages.success(request, _("草稿已保存。"))
+    return redirect("apply"), None
 
 
 def _claim(request: HttpRequest, draft: Application, rows: list[dict]) -> HttpResponse:
@@ -164,17 +243,41 @@ def _prefilled(request: HttpRequest) -> dict:
     return json.loads(crypto.decrypt(token)) if isinstance(token, str) else {}
 
 
-def _prefill(request, application):
-    """Ask 公安 and 不动产 for the household; the form comes back filled in, not yet saved."""
-    form = ApplicationForm(initial=request.POST.dict(), instance=application)
-    name, number = request.POST.get("name", ""), request.POST.get("id_number", "").strip().upper()
-    try:
-        data = services.prefill(number, name, applicant=request.applicant)
-    except (services.NotAllowed, SourceUnavailable) as exc:
-        messages.error(request, _("未能自动填写：%(e)s 您也可以手动填写。") % {"e": exc})
-        return form, MemberFormSet(prefix="m")
+def _prefill(request: HttpRequest, application: Application):
+    """Ask 公安 and 不动产 for the household; the form comes back filled in, not yet saved.
+    What stops the query is shown by the field it is about, with how to fix it."""
+    initial = _posted(request.POST)
+    name = request.POST.get("name", "").strip()
+    number = request.POST.get("id_number", "").strip().upper()
+    problems: dict[str | None, str] = {}
+    if not name:
+        problems["name"] = _("请先填写“姓名”（与身份证上一致），再查询部门数据。")
+    if not number:
+        problems["id_number"] = _("请先填写“身份证号”，再查询部门数据。")
+    elif error := validate_id_number(number):
+        problems["id_number"] = error
+    data = None
+    if not problems:
+        try:
+            data = services.prefill(number, name, applicant=request.applicant)
+        except identity.IdentityProblem as exc:
+            problems[exc.field] = str(exc)
+        except (services.NotAllowed, SourceUnavailable) as exc:
+            messages.error(request, _("未能自动填写：%(e)s 您也可以手动填写。") % {"e": exc})
+    if data is None:
+        form = ApplicationForm(initial=initial, instance=application)
+        for field, message in problems.items():
+            form.note(field, message)
+        return form, _members(request, application)
     # Sessions are stored in the database: the household goes in encrypted like every copy.
     request.session["prefill"] = crypto.encrypt(json.dumps(data | {"id_number": number}))
+    if not initial.get("county") and data.get("hukou_county"):
+        # A suggestion the applicant can change: the county of the household registration.
+        initial["county"] = (
+            Region.objects.filter(level=Region.Level.DISTRICT, adcode=data["hukou_county"])
+            .values_list("pk", flat=True)
+            .first()
+        )
     rows = [
         {"name": m["name"], "relation": m["relation"], "id_number": m.get("id_number", "")}
         for m in data["members"]
@@ -185,7 +288,9 @@ def _prefill(request, application):
         _("已从公安户籍读取家庭成员 %(n)s 人；不动产登记：%(p)s。")
         % {"n": len(rows), "p": _("无自有住房") if not owned else _("有 %(k)s 处") % {"k": owned}},
     )
-    return form, MemberFormSet(initial=rows, prefix="m")
+    return ApplicationForm(initial=initial, instance=application), MemberFormSet(
+        initial=rows, prefix="m"
+    )
 
 
 def applications_of(applicant: Applicant):
@@ -231,6 +336,7 @@ def self_check(request: HttpRequest) -> HttpResponse:
             facts,
             {k: _("您填写的信息") for k in ("tax", "property", "police", "market", "social")},
         )
+        findings.sort(key=lambda f: f.passed)  # what stands in the way first
     return render(
         request,
         "housing/self_check.html",

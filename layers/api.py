@@ -4,6 +4,7 @@ Every list starts from the same public querysets as the pages; responses are RFC
 """
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -128,15 +129,15 @@ class UnitSerializer(GeoFeatureModelSerializer):
 
 # Any parameter may be refused: by the form (naming the field) or, for control characters,
 # before it reaches a view.
-BAD_REQUEST = OpenApiResponse(description="参数不正确（按字段给出原因）")
-NOT_FOUND = OpenApiResponse(description="没有这个已公开的项目")
-NO_SUCH_PAGE = OpenApiResponse(description="没有这一页（page 超出范围）")
+BAD_REQUEST = OpenApiResponse(description=_("参数不正确（按字段给出原因）"))
+NOT_FOUND = OpenApiResponse(description=_("没有这个已公开的项目"))
+NO_SUCH_PAGE = OpenApiResponse(description=_("没有这一页（page 超出范围）"))
 
 
 @extend_schema(
     parameters=FILTER_PARAMETERS,
     responses={200: EstateSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
-    summary="有符合条件空置房源的项目（GeoJSON）",
+    summary=_("有符合条件空置房源的项目（GeoJSON）"),
 )
 class EstateList(ListAPIView):
     serializer_class = EstateSerializer
@@ -148,7 +149,7 @@ class EstateList(ListAPIView):
 
 @extend_schema(
     responses={200: EstateSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
-    summary="一个已公开项目（GeoJSON Feature）",
+    summary=_("一个已公开项目（GeoJSON Feature）"),
 )
 class EstateDetail(RetrieveAPIView):
     serializer_class = EstateSerializer
@@ -165,7 +166,7 @@ class EstateDetail(RetrieveAPIView):
 @extend_schema(
     parameters=FILTER_PARAMETERS,
     responses={200: UnitSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
-    summary="符合条件的空置房源（GeoJSON）",
+    summary=_("符合条件的空置房源（GeoJSON）"),
 )
 class UnitList(ListAPIView):
     serializer_class = UnitSerializer
@@ -193,9 +194,11 @@ class Search(APIView):
     """Autocomplete for the search box: estates, counties, streets and communities, ranked."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True, description="关键词")],
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True, description=_("关键词"))
+        ],
         responses={200: SearchResultsSerializer, 400: BAD_REQUEST},
-        summary="搜索项目与地点（名称、地址、拼音、首字母）",
+        summary=_("搜索项目与地点（名称、地址、拼音、首字母）"),
     )
     def get(self, request: Request) -> Response:
         hits = search_places(request.query_params.get("q", ""))
@@ -207,18 +210,22 @@ class Locate(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("lon", OpenApiTypes.NUMBER, required=True, description="经度 WGS84"),
-            OpenApiParameter("lat", OpenApiTypes.NUMBER, required=True, description="纬度 WGS84"),
+            OpenApiParameter(
+                "lon", OpenApiTypes.NUMBER, required=True, description=_("经度 WGS84")
+            ),
+            OpenApiParameter(
+                "lat", OpenApiTypes.NUMBER, required=True, description=_("纬度 WGS84")
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT, 400: BAD_REQUEST},
-        summary="位置查询",
+        summary=_("位置查询"),
     )
     def get(self, request: Request) -> Response:
         try:
             lon = float(request.query_params["lon"])
             lat = float(request.query_params["lat"])
         except (KeyError, ValueError):
-            raise ValidationError({"lon": ["需要经度 lon 和纬度 lat（数字）"]}) from None
+            raise ValidationError({"lon": [_("需要经度 lon 和纬度 lat（数字）")]}) from None
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError({"lon": ["经纬度超出范围"]})
+            raise ValidationError({"lon": [_("经纬度超出范围")]})
         return Response(locate(lon, lat).as_dict())

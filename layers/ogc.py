@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo.vacancy import VacancyForm, VacancyQuery
@@ -66,7 +67,7 @@ def _error(status: int, message: str) -> JsonResponse:
 def _layer(collection_id: str) -> Layer:
     layer = LAYERS.get(collection_id)
     if layer is None:
-        raise Http404(f"没有名为 {collection_id} 的数据集")
+        raise Http404(_("没有名为 %(name)s 的数据集") % {"name": collection_id})
     return layer
 
 
@@ -78,21 +79,23 @@ def _links(request: HttpRequest, name: str, title: str, **kwargs) -> list[dict]:
     here = _url(request, name, **kwargs)
     return [
         _link(here + "?f=json", "self", JSON, title),
-        _link(here + "?f=html", "alternate", "text/html", title + "（网页）"),
+        _link(
+            here + "?f=html", "alternate", "text/html", _("%(title)s（网页）") % {"title": title}
+        ),
     ]
 
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     data = {
-        "title": "安居公租房开放数据（OGC API – Features）",
-        "description": "已公开的公租房项目、空置房源和区县边界，WGS84 经纬度（CRS84）。",
+        "title": _("安居公租房开放数据（OGC API – Features）"),
+        "description": _("已公开的公租房项目、空置房源和区县边界，WGS84 经纬度（CRS84）。"),
         "links": [
-            *_links(request, "ogc-landing", "本页"),
-            _link(_url(request, "ogc-openapi"), "service-desc", OPENAPI, "OpenAPI 定义"),
-            _link(_url(request, "api-docs"), "service-doc", "text/html", "API 文档"),
-            _link(_url(request, "ogc-conformance"), "conformance", JSON, "符合的标准"),
-            _link(_url(request, "ogc-collections"), "data", JSON, "数据集"),
+            *_links(request, "ogc-landing", _("本页")),
+            _link(_url(request, "ogc-openapi"), "service-desc", OPENAPI, _("OpenAPI 定义")),
+            _link(_url(request, "api-docs"), "service-doc", "text/html", _("API 文档")),
+            _link(_url(request, "ogc-conformance"), "conformance", JSON, _("符合的标准")),
+            _link(_url(request, "ogc-collections"), "data", JSON, _("数据集")),
         ],
     }
     if _wants_html(request):
@@ -127,7 +130,12 @@ def _collection(request: HttpRequest, layer: Layer) -> dict:
         "links": [
             *_links(request, "ogc-collection", layer.title, collection_id=layer.name),
             _link(items_url + "?f=json", "items", GEOJSON, layer.title),
-            _link(items_url + "?f=html", "items", "text/html", layer.title + "（网页）"),
+            _link(
+                items_url + "?f=html",
+                "items",
+                "text/html",
+                _("%(title)s（网页）") % {"title": layer.title},
+            ),
         ],
     }
 
@@ -135,7 +143,7 @@ def _collection(request: HttpRequest, layer: Layer) -> dict:
 @require_GET
 def collections(request: HttpRequest) -> HttpResponse:
     data = {
-        "links": _links(request, "ogc-collections", "数据集"),
+        "links": _links(request, "ogc-collections", _("数据集")),
         "collections": [_collection(request, layer) for layer in LAYERS.values()],
     }
     if _wants_html(request):
@@ -157,15 +165,15 @@ def _parse_bbox(raw: str | None) -> Polygon | None:
     try:
         numbers = [float(v) for v in raw.split(",")]
     except ValueError:
-        raise BadRequest("bbox 应为逗号分隔的 4 个数字：minLon,minLat,maxLon,maxLat") from None
+        raise BadRequest(_("bbox 应为逗号分隔的 4 个数字：minLon,minLat,maxLon,maxLat")) from None
     if not all(math.isfinite(n) for n in numbers):
-        raise BadRequest("bbox 含有无效数值")
+        raise BadRequest(_("bbox 含有无效数值"))
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        raise BadRequest("bbox 应为 minLon,minLat,maxLon,maxLat")
+        raise BadRequest(_("bbox 应为 minLon,minLat,maxLon,maxLat"))
     if not (numbers[0] >= -180 and numbers[2] <= 180 and numbers[1] >= -90 and numbers[3] <= 90):
-        raise BadRequest("bbox 超出经纬度范围")
+        raise BadRequest(_("bbox 超出经纬度范围"))
     box = Polygon.from_bbox(numbers)
     box.srid = 4326
     return box
@@ -178,9 +186,11 @@ def _int_param(request: HttpRequest, name: str, default: int, low: int, high: in
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} 应为整数") from None
+        raise BadRequest(_("%(name)s 应为整数") % {"name": name}) from None
     if not low <= value <= high:
-        raise BadRequest(f"{name} 应在 {low} 到 {high} 之间")
+        raise BadRequest(
+            _("%(name)s 应在 %(low)s 到 %(high)s 之间") % {"name": name, "low": low, "high": high}
+        )
     return value
 
 
@@ -198,7 +208,9 @@ def _typed(kind: str, name: str, raw: str):
                 raise ValueError
             return raw.lower() in {"true", "1"}
     except (ValueError, InvalidOperation):
-        raise BadRequest(f"属性 {name} 的值“{raw}”类型不对") from None
+        raise BadRequest(
+            _("属性 %(name)s 的值“%(raw)s”类型不对") % {"name": name, "raw": raw}
+        ) from None
     return raw
 
 
@@ -210,9 +222,9 @@ def _filtered_rows(request: HttpRequest, layer: Layer):
     allowed = COMMON_PARAMS | form_fields | set(layer.fields)
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
-        raise BadRequest(f"不支持的参数：{', '.join(unknown)}")
+        raise BadRequest(_("不支持的参数：%(names)s") % {"names": ", ".join(unknown)})
     if request.GET.get("bbox-crs", CRS84) != CRS84:
-        raise BadRequest("bbox-crs 只支持 CRS84")
+        raise BadRequest(_("bbox-crs 只支持 CRS84"))
     query = VacancyQuery()
     if layer.filterable:
         data = request.GET.copy()
@@ -269,13 +281,13 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         return f"{base}?{params.urlencode()}"
 
     links = [
-        _link(page_url(offset, "json"), "self", GEOJSON, "本页"),
-        _link(page_url(offset, "html"), "alternate", "text/html", "本页（网页）"),
+        _link(page_url(offset, "json"), "self", GEOJSON, _("本页")),
+        _link(page_url(offset, "html"), "alternate", "text/html", _("本页（网页）")),
     ]
     if offset + limit < matched:
-        links.append(_link(page_url(offset + limit), "next", GEOJSON, "下一页"))
+        links.append(_link(page_url(offset + limit), "next", GEOJSON, _("下一页")))
     if offset > 0:
-        links.append(_link(page_url(max(0, offset - limit)), "prev", GEOJSON, "上一页"))
+        links.append(_link(page_url(max(0, offset - limit)), "prev", GEOJSON, _("上一页")))
     data = {
         "type": "FeatureCollection",
         "features": [_feature(row, layer) for row in page],
@@ -299,11 +311,11 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
     try:
         pk = int(feature_id)
     except ValueError:
-        raise Http404("没有这个要素") from None
+        raise Http404(_("没有这个要素")) from None
     row = layer.rows(VacancyQuery()).annotate(geojson=AsGeoJSON("geom", precision=7))
     row = row.filter(id=pk).first()
     if row is None:
-        raise Http404("没有这个要素")
+        raise Http404(_("没有这个要素"))
     feature = _feature(row, layer)
     here = _url(request, "ogc-item", collection_id=layer.name, feature_id=pk)
     feature["links"] = [

@@ -12,6 +12,7 @@ from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Polygon
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from geo.models import Estate, Region, Unit
 from geo.vacancy import VacancyQuery
@@ -147,8 +148,8 @@ LAYERS: dict[str, Layer] = {
     for layer in [
         Layer(
             name="estates",
-            title="公租房项目",
-            description="已公开的公租房项目及其符合条件的空置房源套数。",
+            title=_("公租房项目"),
+            description=_("已公开的公租房项目及其符合条件的空置房源套数。"),
             geometry_type="Point",
             fields=ESTATE_FIELDS,
             rows=estate_rows,
@@ -156,8 +157,8 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             name="vacant-units",
-            title="空置房源",
-            description="已公开项目中的空置房屋，位于所在楼栋；低缩放级别按项目汇总。",
+            title=_("空置房源"),
+            description=_("已公开项目中的空置房屋，位于所在楼栋；低缩放级别按项目汇总。"),
             geometry_type="Point",
             fields={
                 "estate_id": INTEGER,
@@ -186,8 +187,8 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             name="districts",
-            title="区县边界",
-            description="县级行政区边界。",
+            title=_("区县边界"),
+            description=_("县级行政区边界。"),
             geometry_type="MultiPolygon",
             fields={"adcode": STRING, "name": STRING},
             rows=district_rows,

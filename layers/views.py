@@ -5,6 +5,7 @@ import hashlib
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo.vacancy import VacancyQuery, parse_vacancy_query
@@ -75,7 +76,7 @@ def tilejson(request: HttpRequest, layer: str) -> JsonResponse:
                 "fields": LAYERS["estates"].fields,
                 "minzoom": spec.min_zoom,
                 "maxzoom": (spec.detail_zoom or 1) - 1,
-                "description": "低缩放级别按项目汇总的空置房源套数",
+                "description": _("低缩放级别按项目汇总的空置房源套数"),
             }
         )
     response = JsonResponse(

@@ -2,23 +2,22 @@
 
 A page carries its map's description in a `type="application/json"` element, never as
 generated script, so the Content-Security-Policy can forbid inline script; names and
-addresses travel as data and are shown as text, so they cannot become markup.
+addresses travel as data and are shown as text, so they cannot become markup. Every map gets
+the same base maps, switcher, scale and our own labels (geo.map_base.base_config).
 """
 
 import json
 
-from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
-from shapely import wkb
 
-from geo import crs
+from geo.map_base import base_config, building_labels
 from geo.models import Building, Estate, Region
-from portal.basemaps import BaseMap
 
-MAX_ZOOM = 19
+SCRIPTS = ("vendor/leaflet/leaflet.js", "portal/js/chinacrs.js", "portal/js/map.js")
+STYLES = ("vendor/leaflet/leaflet.css", "portal/map.css")
 
 
 class MapParts:
@@ -34,10 +33,8 @@ class MapParts:
 
     @property
     def head(self) -> SafeString:
-        return format_html(
-            '<link rel="stylesheet" href="{}">\n<link rel="stylesheet" href="{}">',
-            static("vendor/leaflet/leaflet.css"),
-            static("portal/map.css"),
+        return SafeString(
+            "\n".join(format_html('<link rel="stylesheet" href="{}">', static(s)) for s in STYLES)
         )
 
     @property
@@ -52,41 +49,21 @@ class MapParts:
 
     @property
     def script(self) -> SafeString:
-        return format_html(
-            '<script src="{}"></script>\n<script src="{}"></script>',
-            static("vendor/leaflet/leaflet.js"),
-            static("portal/js/map.js"),
+        return SafeString(
+            "\n".join(format_html('<script src="{}"></script>', static(s)) for s in SCRIPTS)
         )
 
 
-def _config(location: tuple[float, float], zoom: int, basemap: BaseMap) -> dict:
-    """A map centred on (lat, lon) over the base map, with no layers yet."""
-    tiles = None
-    if basemap.tiles:
-        tiles = {
-            "url": basemap.tiles,
-            "attribution": basemap.attribution,
-            "subdomains": basemap.subdomains or "abc",
-            "maxZoom": basemap.max_zoom,
-        }
-    return {
-        "center": list(location),
-        "zoom": zoom,
-        "maxZoom": MAX_ZOOM,
-        "tiles": tiles,
-        # Without a tile layer the attribution still names where our boundaries come from.
-        "attribution": None if basemap.tiles else basemap.attribution,
-        "bounds": None,
-        "layers": [],
-    }
-
-
-def _layer(features: list[dict], style: dict, tooltip: str | None = None) -> dict:
-    """GeoJSON features drawn in one style; `tooltip` names the property shown on hover."""
+def _layer(
+    features: list[dict], style: dict, tooltip: str | None = None, popup: str | None = None
+) -> dict:
+    """GeoJSON features drawn in one style; `tooltip` names the property shown on hover and
+    `popup` the kind of popup a click opens ("estate": its page, applying, the self-check)."""
     return {
         "data": {"type": "FeatureCollection", "features": features},
         "style": style,
         "tooltip": tooltip,
+        "popup": popup,
     }
 
 
@@ -99,37 +76,36 @@ def _bounds(extent: tuple[float, float, float, float]) -> list[list[float]]:
     return [[ymin, xmin], [ymax, xmax]]
 
 
-def city_map(regions: list[Region], basemap: BaseMap) -> MapParts:
-    """The home map: base map and county outlines; estates are drawn by map-home.js."""
-    config = _config(settings.ANJU_MAP_CENTER, settings.ANJU_MAP_ZOOM, basemap)
+def city_map(regions: list[Region]) -> MapParts:
+    """The home map: county outlines and every name; estates are drawn by map-home.js."""
+    config = base_config()
     if regions:
-        shift = _shift(basemap)
-        features = [_feature(shift(r.boundary), name=r.name, adcode=r.adcode) for r in regions]
+        features = [_feature(r.boundary, name=r.name, adcode=r.adcode) for r in regions]
         config["layers"].append(
             _layer(
                 features,
                 {"color": "#2f5d8a", "weight": 2, "fillColor": "#9dc3e6", "fillOpacity": 0.08},
-                tooltip="name",
             )
         )
         config["bounds"] = _bounds(_extent(r.boundary.extent for r in regions))
     return MapParts("map_city", config)
 
 
-def estate_map(estate: Estate, buildings: list[Building], basemap: BaseMap) -> MapParts:
-    """An estate's site: its boundary, building footprints and entrance point."""
-    shift = _shift(basemap)
-    location = shift(estate.location)
-    config = _config((location.y, location.x), 17, basemap)
+def estate_map(estate: Estate, buildings: list[Building]) -> MapParts:
+    """An estate's site: its boundary, building footprints and numbers, and its entrance."""
+    location = estate.location
+    config = base_config(building_labels(buildings))
+    config["center"], config["zoom"] = [location.y, location.x], 17
     if estate.boundary:
-        boundary = shift(estate.boundary)
         config["layers"].append(
-            _layer([_feature(boundary)], {"color": "#b5442c", "weight": 2, "fillOpacity": 0.05})
+            _layer(
+                [_feature(estate.boundary)], {"color": "#b5442c", "weight": 2, "fillOpacity": 0.05}
+            )
         )
-        config["bounds"] = _bounds(boundary.extent)
+        config["bounds"] = _bounds(estate.boundary.extent)
     footprints = [
         _feature(
-            shift(b.footprint),
+            b.footprint,
             label=f"{b.number}（{b.floors}层{'，有电梯' if b.elevator else ''}）",
         )
         for b in buildings
@@ -139,27 +115,12 @@ def estate_map(estate: Estate, buildings: list[Building], basemap: BaseMap) -> M
         config["layers"].append(
             _layer(footprints, {"color": "#555", "weight": 1, "fillOpacity": 0.3}, "label")
         )
-    # The entrance: a ring, as a circle marker without fill.
+    # The entrance: a ring, as a circle marker without fill; a click offers to apply.
+    entrance = _feature(location, label=estate.name, name=estate.name, address=estate.address)
     config["layers"].append(
-        _layer(
-            [_feature(location, label=estate.name)],
-            {"color": "#b5442c", "radius": 7, "fill": False},
-            "label",
-        )
+        _layer([entrance], {"color": "#b5442c", "radius": 7, "fill": False}, "label", "estate")
     )
     return MapParts("map_estate", config)
-
-
-def _shift(basemap: BaseMap):
-    """Our WGS84 geometry as drawn on the base map: unchanged, or moved to GCJ-02."""
-    if not basemap.shifted:
-        return lambda geom: geom
-
-    def to_gcj02(geom):
-        moved = crs.transform_geometry(wkb.loads(bytes(geom.wkb)), crs.wgs84_to_gcj02)
-        return GEOSGeometry(memoryview(moved.wkb), srid=4326)
-
-    return to_gcj02
 
 
 def _extent(extents) -> tuple[float, float, float, float]:

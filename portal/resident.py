@@ -15,10 +15,11 @@ from allocation import selectors as allocation
 from allocation.models import Offer, Round, Slot, WaitlistEntry
 from allocation.services import AllocationError, offers
 from allocation.services.waitlist import policy_for
-from geo import crs
+from geo.map_base import base_config
 from housing.models import Household
 from housing.views import applicant_required, applications_of, lookup_application
-from portal.basemaps import current_basemap
+from tenancy.models import Contract
+from tenancy.selectors import rent_accounts
 
 PUBLIC_KEY = re.compile(r"^[0-9A-F]{8}$")
 
@@ -54,6 +55,10 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "applications": applications,
             "households": [household_panel(h) for h in households],
             "claims": request.applicant.claims.order_by("-created_at"),
+            "rent_accounts": rent_accounts(request.applicant, timezone.localdate()),
+            "contracts": Contract.objects.filter(household__applicant=request.applicant)
+            .exclude(status=Contract.Status.CANCELLED)
+            .order_by("-created_at"),
             # A draft is continued, not doubled: "新的申请" only when every case is closed.
             "has_open_case": any(a.stage != "rejected" for a in applications),
         },
@@ -102,15 +107,13 @@ def _my_slot(request: HttpRequest, round_id: int) -> Slot:
     )
 
 
-def _map_points(units, basemap) -> list[dict]:
-    """One point per building with its choosable units, shifted for a GCJ-02 base map."""
+def _map_points(units) -> list[dict]:
+    """One point per building with its choosable units (WGS84 on every base map)."""
     buildings: dict[int, dict] = {}
     for unit in units:
         building = unit.building
         point = building.position or building.estate.location
         lon, lat = point.x, point.y
-        if basemap.shifted:
-            lon, lat = crs.wgs84_to_gcj02(lon, lat)
         entry = buildings.setdefault(
             building.pk,
             {
@@ -123,8 +126,14 @@ def _map_points(units, basemap) -> list[dict]:
         entry["units"].append(
             {
                 "id": unit.pk,
-                "text": f"{unit.number} · {unit.floor}层 · {unit.layout} · {unit.area}㎡ · "
-                f"月租 {unit.monthly_rent} 元",
+                "text": _("%(number)s · %(floor)s层 · %(layout)s · %(area)s㎡ · 月租 %(rent)s 元")
+                % {
+                    "number": unit.number,
+                    "floor": unit.floor,
+                    "layout": unit.layout_label,
+                    "area": unit.area,
+                    "rent": unit.monthly_rent,
+                },
             }
         )
     return list(buildings.values())
@@ -148,7 +157,6 @@ def my_round(request: HttpRequest, round_id: int) -> HttpResponse:
         if round_.status == Round.Status.CHOOSING and slot.status == Slot.Status.WAITING
         else []
     )
-    basemap = current_basemap()
     low, high = policy.rooms_for(slot.household.size)
     return render(
         request,
@@ -163,13 +171,8 @@ def my_round(request: HttpRequest, round_id: int) -> HttpResponse:
             .select_related("unit__building__estate")
             .order_by("-created_at")
             .first(),
-            "points": _map_points(units, basemap),
-            "basemap": {
-                "tiles": basemap.tiles,
-                "attribution": basemap.attribution,
-                "subdomains": basemap.subdomains,
-                "max_zoom": basemap.max_zoom,
-            },
+            "points": _map_points(units),
+            "basemap": base_config() if units else None,
         },
     )
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from csp.constants import NONE, SELF
 from django.core.management.utils import get_random_secret_key
+from django.utils.translation import gettext_lazy as _
 
-from portal.basemaps import named_basemap
+from geo.basemaps import checked_basemaps, default_names
 from portal.env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "exchange",
     "housing",
     "allocation",
+    "tenancy",
     "procrastinate.contrib.django",
 ]
 
@@ -126,7 +128,6 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
     ("vendor/leaflet.markercluster", _NODE / "leaflet.markercluster" / "dist"),
-    ("vendor/ol", _NODE / "ol"),
     ("vendor/swagger-ui", _NODE / "swagger-ui-dist"),
     ("vendor/leaflet.vectorgrid", _NODE / "leaflet.vectorgrid" / "dist"),
 ]
@@ -166,8 +167,6 @@ ANJU_MAP_CENTER = (
 )
 ANJU_MAP_ZOOM = env_int("ANJU_MAP_ZOOM", 9)
 ANJU_HOTLINE = env_str("ANJU_HOTLINE", "")
-# Base map under our layers: none (our boundaries only; needs no internet), osm, tianditu, amap.
-ANJU_BASEMAP = env_str("ANJU_BASEMAP", "none")
 # Above this many matching estates the home map draws vector tiles instead of one marker each.
 ANJU_MAP_MARKER_LIMIT = env_int("ANJU_MAP_MARKER_LIMIT", 2000)
 HOME_LIST_LIMIT = 200
@@ -175,17 +174,28 @@ ANJU_TIANDITU_KEY = env_str("ANJU_TIANDITU_KEY", "")
 ANJU_BOUNDARY_ATTRIBUTION = env_str(
     "ANJU_BOUNDARY_ATTRIBUTION", "行政区划边界：简化示意，非审图号底图"
 )
+# Base maps in every map's switcher (tianditu, amap, osm, none = our own layers only, which
+# needs no internet) and the one shown first: Tianditu when there is a key, else AMap
+# (docs/decisions/0004-base-maps.md). Each of our maps keeps our layers readable without tiles.
+ANJU_BASEMAPS = env_list("ANJU_BASEMAPS", default_names(ANJU_TIANDITU_KEY))
+ANJU_BASEMAP = env_str("ANJU_BASEMAP", ANJU_BASEMAPS[0] if ANJU_BASEMAPS else "none")
+_BASEMAPS = checked_basemaps(
+    ANJU_BASEMAPS,
+    ANJU_BASEMAP,
+    tianditu_key=ANJU_TIANDITU_KEY,
+    boundary_note=ANJU_BOUNDARY_ATTRIBUTION,
+)
 
 # --- Content-Security-Policy (hardening) ----------------------------------------------------
 # No inline script anywhere: page scripts are static files reading data-* attributes or
 # json_script data (type="application/json" is never run), and maps are drawn by
 # static/portal/js/map.js from the JSON portal/maps.py writes. No inline style either, so
-# style-src needs no 'unsafe-inline': Leaflet and OpenLayers position and colour things
-# through the CSSOM (element.style), which CSP leaves alone, and our templates use classes or
-# SVG attributes, never style attributes. Images: ours, data: URIs (icons in Leaflet's and the
-# admin's CSS) and the tile servers of the configured base map, so a new base map is allowed
-# where it is defined (portal/basemaps.py). ANJU_CSP_REPORT_ONLY=true sends the same policy
-# report-only, to try a change in production first; by default it is enforced.
+# style-src needs no 'unsafe-inline': Leaflet positions and colours things through the
+# CSSOM (element.style), which CSP leaves alone, and our templates use classes or SVG
+# attributes, never style attributes. Images: ours, data: URIs (icons in Leaflet's and the
+# admin's CSS) and the tile servers of every base map the switcher offers, so a new base map
+# is allowed where it is defined (geo/basemaps.py). ANJU_CSP_REPORT_ONLY=true sends the same
+# policy report-only, to try a change in production first; by default it is enforced.
 _CSP = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -194,11 +204,7 @@ _CSP = {
         "img-src": [
             SELF,
             "data:",
-            *named_basemap(
-                ANJU_BASEMAP,
-                tianditu_key=ANJU_TIANDITU_KEY,
-                boundary_note=ANJU_BOUNDARY_ATTRIBUTION,
-            ).tile_origins,
+            *dict.fromkeys(origin for b in _BASEMAPS for origin in b.tile_origins),
         ],
         "connect-src": [SELF],
         "object-src": [NONE],
@@ -246,8 +252,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Anju 公租房信息公开 API",
-    "DESCRIPTION": "已公开项目与空置房源（GeoJSON, RFC 7946, WGS84）。",
+    "TITLE": _("Anju 公租房信息公开 API"),  # lazy: the docs and schema follow the reader's language
+    "DESCRIPTION": _("已公开项目与空置房源（GeoJSON, RFC 7946, WGS84）。"),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
@@ -323,3 +329,16 @@ ANJU_IMPORT_PLAN_MAX_AGE_SECONDS = env_int("ANJU_IMPORT_PLAN_MAX_AGE_SECONDS", 6
 ANJU_DATA_KEYS = (env_str("ANJU_DATA_KEYS", "") or "").replace("\n", ",").split(",")
 ANJU_DATA_KEYS = [key.strip() for key in ANJU_DATA_KEYS if key.strip()]
 ANJU_BLIND_INDEX_KEY = env_str("ANJU_BLIND_INDEX_KEY", "")
+
+# --- Contracts (tenancy/signing.py) ---------------------------------------------------------
+# The organisation's signing certificate (PKCS#12) and its passphrase; `make` writes a local
+# development CA and certificate into .local/signing/. ANJU_SIGNING_TRUST_ROOTS lists the PEM
+# files of the CAs /verify/ trusts (production: the real CA's root). A trusted timestamp comes
+# from ANJU_SIGNING_TSA_URL (RFC 3161) when set. ANJU_CONTRACT_SIGNER swaps in another signer
+# (a CA's signing service) through the same interface.
+ANJU_SIGNING_P12_FILE = env_str("ANJU_SIGNING_P12_FILE", "")
+ANJU_SIGNING_P12_PASSPHRASE = env_str("ANJU_SIGNING_P12_PASSPHRASE", "")
+ANJU_SIGNING_TRUST_ROOTS = env_list("ANJU_SIGNING_TRUST_ROOTS", [])
+ANJU_SIGNING_TSA_URL = env_str("ANJU_SIGNING_TSA_URL", "")
+ANJU_SIGNING_ORGANISATION = env_str("ANJU_SIGNING_ORGANISATION", "亳州市公共租赁住房运营管理中心")
+ANJU_CONTRACT_SIGNER = env_str("ANJU_CONTRACT_SIGNER", "tenancy.signing.Pkcs12Signer")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from layers import api, ogc
@@ -30,6 +31,8 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("locate/", views.locate_page, name="locate"),
     path("preferences/text-size/", views.text_size, name="text-size"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", include(api_patterns)),
     path("tiles/<slug:layer>/<int:z>/<int:x>/<int:y>.pbf", layer_views.tile, name="tile"),
     path("tiles/<slug:layer>.json", layer_views.tilejson, name="tilejson"),
@@ -42,6 +45,7 @@ urlpatterns = [
     path("my/offers/<int:offer_id>/accept/", resident.my_offer_accept, name="my-offer-accept"),
     path("my/offers/<int:offer_id>/refuse/", resident.my_offer_refuse, name="my-offer-refuse"),
     path("", include("housing.urls")),
+    path("", include("tenancy.urls")),
     path("admin/", admin.site.urls),
     # Last: disclosure's section pages (/policy/, /guide/, /contact/) take single-word paths.
     path("", include("disclosure.urls")),

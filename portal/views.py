@@ -5,16 +5,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from geo import selectors
 from geo.locate import locate
 from geo.models import Estate
-from geo.search import search_places
+from geo.search import search_example, search_places
 from geo.vacancy import parse_vacancy_query
 from layers.api import EstateSerializer
 from portal import maps
-from portal.basemaps import current_basemap
 
 UNITS_PER_PAGE = 50
 TEXT_SIZE_COOKIE = "text_size"
@@ -24,12 +24,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """The map of estates with matching vacant units, and the same list as plain HTML."""
     query, form = parse_vacancy_query(request.GET)
     form.add_region_choices()
-    basemap = current_basemap()
     limit = settings.ANJU_MAP_MARKER_LIMIT
     estates = list(selectors.vacancy_estates(query)[: limit + 1])
-    # A province has too many estates for one marker each: draw vector tiles instead (not on a
-    # GCJ-02 base map, where only markers can be shifted), list the first ones, count them all.
-    tiles = len(estates) > limit and not basemap.shifted
+    # A province has too many estates for one marker each: draw vector tiles instead, list the
+    # first ones, count them all.
+    tiles = len(estates) > limit
     if tiles:
         estates = estates[: settings.HOME_LIST_LIMIT]
         totals = selectors.vacancy_totals(query)
@@ -46,8 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tiles": tiles,
             "vacant_total": totals["units"],
             "estate_total": totals["estates"],
-            "map": maps.city_map(list(selectors.districts()), basemap),
-            "basemap": basemap,
+            "map": maps.city_map(list(selectors.districts())),
             "units_url": "/units/?" + urlencode(query.as_params()),
             "api_query": urlencode(query.as_params()),
         },
@@ -88,7 +86,7 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
             "vacant_units": vacant,
             "summary": selectors.summarize_units(units),
             "pois": selectors.nearby_pois(estate),
-            "map": maps.estate_map(estate, buildings, current_basemap()),
+            "map": maps.estate_map(estate, buildings),
         },
     )
 
@@ -96,7 +94,9 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Search results as a page, for visitors without JavaScript or who press Enter."""
     text = request.GET.get("q", "").strip()
-    return render(request, "portal/search.html", {"q": text, "hits": search_places(text, 30)})
+    hits = search_places(text, 30)
+    example = search_example() if text and not hits else None
+    return render(request, "portal/search.html", {"q": text, "hits": hits, "example": example})
 
 
 def locate_page(request: HttpRequest) -> HttpResponse:
@@ -110,7 +110,7 @@ def locate_page(request: HttpRequest) -> HttpResponse:
                 raise ValueError
             result = locate(lon, lat)
         except ValueError:
-            error = "请输入“经度,纬度”，例如 115.78,33.85"
+            error = _("请输入“经度,纬度”，例如 115.78,33.85")
     return render(request, "portal/locate.html", {"at": raw, "result": result, "error": error})
 
 

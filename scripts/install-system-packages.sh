@@ -5,7 +5,10 @@ set -euo pipefail
 packages=(
   postgresql-15 postgresql-15-postgis-3   # the database and its spatial extension
   libgdal32 libgeos-c1v5 libproj25 binutils gdal-bin  # GeoDjango; ogrinfo for GIS-client tests
-  chromium fonts-wqy-microhei             # headless browser tests, Chinese glyphs
+  chromium fonts-wqy-microhei             # headless browser tests, Chinese glyphs (and PDFs)
+  libpango-1.0-0 libpangoft2-1.0-0        # WeasyPrint renders contracts to PDF
+  poppler-utils libnss3-tools             # pdfsig (an independent check of our PDF signatures), certutil
+  gettext                                 # msgfmt compiles locale/*.po (make, compilemessages)
 )
 if [ "${ANJU_SKIP_BROWSER:-}" = "1" ]; then
   packages=("${packages[@]/chromium/}")

@@ -113,6 +113,11 @@ def _serve(
         "DJANGO_DEBUG": "true",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ANJU_DATA_PLATFORM_URL": data_platform,
+        # The switcher offers the usual base maps, but none is shown first: no tile request
+        # leaves the machine unless a test asks for one (and fulfils it locally).
+        "ANJU_BASEMAP": "none",
+        # Files the tests store (contracts, imports) are where the served app reads them.
+        "MEDIA_ROOT": settings.MEDIA_ROOT,
         **extra_env,
     }
     port = _free_port()

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from allocation import selectors
 from allocation.models import AllocationPolicy, Offer, Round, Slot, WaitlistEntry
@@ -23,7 +24,7 @@ def _check_party(household: Household, *, applicant: Applicant | None, actor) ->
     """The household itself (its signed-in applicant) or the county's allocation staff."""
     if applicant is not None:
         if household.applicant_id != applicant.pk:
-            raise AllocationError("只能为本户办理。")
+            raise AllocationError(gettext("只能为本户办理。"))
     elif not may_allocate(actor, household.county):
         raise AllocationError("只有本县（区）住房保障部门可以代为办理。")
 
@@ -47,7 +48,7 @@ def choose(
         with transaction.atomic():
             return _choose(round_id, unit_id, household_id, applicant, actor, now)
     except IntegrityError as exc:  # the partial unique indexes, should a lock be bypassed
-        raise AllocationError("该房源或本户已有待确认的配租，请刷新后再选。") from exc
+        raise AllocationError(gettext("该房源或本户已有待确认的配租，请刷新后再选。")) from exc
 
 
 def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
@@ -55,26 +56,26 @@ def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
         Household.objects.select_for_update().select_related("county").filter(pk=household_id)
     ).first()
     if household is None:
-        raise AllocationError("没有这个保障家庭。")
+        raise AllocationError(gettext("没有这个保障家庭。"))
     _check_party(household, applicant=applicant, actor=actor)
     # A share lock: choosers do not wait for each other, but closing the round waits for them.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM allocation_round WHERE id = %s FOR SHARE", [round_id])
     round_ = Round.objects.filter(pk=round_id).first()
     if round_ is None or round_.status != Round.Status.CHOOSING:
-        raise AllocationError("该批次当前不在选房阶段。")
+        raise AllocationError(gettext("该批次当前不在选房阶段。"))
     slot = Slot.objects.filter(round=round_, household=household).first()
     if slot is None:
-        raise AllocationError("本户不在该批次的选房名单中。")
+        raise AllocationError(gettext("本户不在该批次的选房名单中。"))
     if slot.status != Slot.Status.WAITING:
-        raise AllocationError("本户在该批次已经选过房。")
+        raise AllocationError(gettext("本户在该批次已经选过房。"))
     if slot.opens_at > now:
         raise AllocationError(
             f"还没轮到本户选房：本户第 {slot.rank} 位，"
             f"{timezone.localtime(slot.opens_at):%m月%d日 %H:%M} 起可选。"
         )
     if Offer.objects.filter(household=household, status=Offer.Status.PENDING).exists():
-        raise AllocationError("本户已有待确认的房源，请先确认或拒绝。")
+        raise AllocationError(gettext("本户已有待确认的房源，请先确认或拒绝。"))
     unit = (
         Unit.objects.select_for_update()
         .select_related("building__estate")
@@ -82,9 +83,9 @@ def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
         .first()
     )
     if unit is None:
-        raise AllocationError("该房源不在本批次中。")
+        raise AllocationError(gettext("该房源不在本批次中。"))
     if unit.status != Unit.Status.VACANT:
-        raise AllocationError(f"房源 {unit} 已被选定，请选择其他房源。")
+        raise AllocationError(gettext("房源 %(unit)s 已被选定，请选择其他房源。") % {"unit": unit})
     policy = policy_for(household.county)
     if not selectors.fits(policy, household.size, unit.rooms):
         low, high = policy.rooms_for(household.size)
@@ -134,9 +135,11 @@ def accept(
     offer = _locked_offer(offer_id)
     _check_party(offer.household, applicant=applicant, actor=actor)
     if offer.status != Offer.Status.PENDING:
-        raise AllocationError(f"该配租已{offer.get_status_display()}，不能再确认。")
+        raise AllocationError(
+            gettext("该配租已%(status)s，不能再确认。") % {"status": offer.get_status_display()}
+        )
     if offer.expires_at < now:
-        raise AllocationError("已超过确认期限。")
+        raise AllocationError(gettext("已超过确认期限。"))
     offer.status = Offer.Status.ACCEPTED
     offer.decided_at = now
     offer.save(update_fields=["status", "decided_at"])
@@ -169,13 +172,15 @@ def refuse(
     justified, the refusal counts toward the county's limit."""
     now = now or timezone.now()
     if not reason.strip():
-        raise AllocationError("请说明放弃的理由。")
+        raise AllocationError(gettext("请说明放弃的理由。"))
     if justified and applicant is not None:
         raise AllocationError("理由是否正当由住房保障部门认定。")
     offer = _locked_offer(offer_id)
     _check_party(offer.household, applicant=applicant, actor=actor)
     if offer.status != Offer.Status.PENDING:
-        raise AllocationError(f"该配租已{offer.get_status_display()}。")
+        raise AllocationError(
+            gettext("该配租已%(status)s。") % {"status": offer.get_status_display()}
+        )
     _release(offer, Offer.Status.REFUSED, now, reason=reason.strip(), justified=justified)
     record_event(
         "offer.refused",

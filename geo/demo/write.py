@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from geo.demo.plan import DemoPlan, plan_units
 from geo.models import POI, Building, Estate, Operator, Region, Unit
-from geo.pinyin import pinyin_keys
 from geo.region_import import RegionRecord
 from geo.services import upsert_regions
 
@@ -75,7 +74,7 @@ def write_plan(plan: DemoPlan, progress: Callable[[int], None] | None = None) ->
     building_id = _next_ids(Building)
     estate_rows, building_rows, building_plan = [], [], []
     for e in plan.estates:
-        pinyin, initials = pinyin_keys(e.name)
+        pinyin, initials = Estate(name=e.name, address=e.address).search_keys()
         estate_rows.append(
             {
                 "id": estate_id,

@@ -20,6 +20,7 @@ from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
 from housing import services as housing
 from housing.models import Applicant, Application, IdentityClaim
+from tenancy.models import Bill, Contract
 from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +82,8 @@ def by_offer(world: "World", role: str) -> list[tuple[str, dict]]:
 
 
 def modules(world: "World", role: str) -> list[tuple[str, dict]]:
-    # "contracts" is a module not built yet (a page says so); a built or unknown one is a 404.
-    return [("inside", {"slug": "contracts"}), ("missing", {"slug": "nope"})]
+    # "credit" is a module not built yet (a page says so); a built or unknown one is a 404.
+    return [("inside", {"slug": "credit"}), ("missing", {"slug": "nope"})]
 
 
 def export_query(world: "World", role: str) -> str:
@@ -136,6 +137,21 @@ FILL: dict[str, Spec] = {
     "allocation-round-choose": Spec(fill=by("round", "round_id"), post_only=True),
     "allocation-offer-accept": Spec(fill=by_offer, post_only=True),
     "allocation-offer-refuse": Spec(fill=by_offer, post_only=True),
+    "contracts": Spec(),
+    "contract-new": Spec(fill=by("accepted_offer", "offer_id")),
+    "contract-detail": Spec(fill=by("contract", "contract_id")),
+    "contract-pdf": Spec(fill=by("contract", "contract_id")),
+    "contract-approve": Spec(fill=by("contract", "contract_id"), post_only=True),
+    "contract-move-in": Spec(fill=by("contract", "contract_id"), post_only=True),
+    "contract-templates": Spec(),
+    "contract-template-edit": Spec(fill=by("county", "county_id")),
+    "rent": Spec(),
+    "rent-bills": Spec(),
+    "rent-bill": Spec(fill=by("bill", "bill_id")),
+    "rent-payments": Spec(),
+    "rent-import": Spec(),
+    "rent-import-commit": Spec(post_only=True),
+    "rent-arrears": Spec(),
 }
 
 
@@ -188,6 +204,10 @@ class World:
 
     def place(self, kind: str, obj) -> tuple[int | None, int | None]:
         """(the most precise region it lies in, its operator)."""
+        if kind == "bill":
+            obj, kind = obj.contract, "contract"
+        if kind in ("accepted_offer", "contract"):
+            obj, kind = obj.unit, "unit"
         if kind == "unit":
             obj = obj.building.estate
             kind = "estate"
@@ -305,6 +325,19 @@ def world(cast) -> World:
             "offer": list(Offer.objects.select_related("round").order_by("pk")),
             "county": list(Region.objects.filter(level=Region.Level.DISTRICT)),
             "claim": claims,
+            "accepted_offer": list(
+                Offer.objects.filter(status="accepted", contract__isnull=True)
+                .select_related("unit__building__estate")
+                .order_by("pk")
+            ),
+            "contract": list(
+                Contract.objects.select_related("unit__building__estate").order_by("pk")
+            ),
+            "bill": list(  # one bill per estate
+                Bill.objects.select_related("contract__unit__building__estate")
+                .order_by("contract__unit__building__estate_id", "pk")
+                .distinct("contract__unit__building__estate_id")
+            ),
         },
     )
 

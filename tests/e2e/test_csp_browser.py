@@ -117,13 +117,13 @@ def test_staff_pages_and_the_admin_map_work_without_violations(page, site_url, c
     page.goto(f"{site_url}/staff/login/")
     page.fill("#id_username", clerk.username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # the header has the language switch's button
     page.wait_for_url(f"{site_url}/staff/")
     assert page.locator("svg.bar").count() > 0
 
     page.goto(f"{site_url}/staff/assets/estates/{estate.pk}/edit/")
-    page.wait_for_function("() => window.geodjango_boundary?.map.isRendered()")
-    page.wait_for_function("() => window.geodjango_location?.map.isRendered()")
+    page.locator("#id_boundary_map .geom-vertex").first.wait_for()  # the map editor's handles
+    page.locator("#id_location_map .leaflet-marker-icon").first.wait_for()
 
     page.goto(f"{site_url}/staff/assets/import/")
     page.locator("#import-form").wait_for()
@@ -131,6 +131,6 @@ def test_staff_pages_and_the_admin_map_work_without_violations(page, site_url, c
     page.locator("#board").wait_for()
 
     page.goto(f"{site_url}/admin/geo/estate/{estate.pk}/change/")
-    page.wait_for_function("() => window.geodjango_boundary?.map.isRendered()")
-    assert page.locator("#id_boundary_div_map .clear_features a").is_visible()
+    page.locator("#id_boundary_map .geom-vertex").first.wait_for()
+    assert page.locator("#id_boundary_editor button[data-action=clear]").is_visible()
     assert_clean(page)

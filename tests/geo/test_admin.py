@@ -1,4 +1,4 @@
-"""The admin edits geometry on a map whose scripts are our own; only superusers get in."""
+"""The admin edits geometry on the site's own map editor; only superusers get in."""
 
 import re
 
@@ -10,13 +10,13 @@ from geo.models import Estate
 pytestmark = pytest.mark.django_db
 
 
-def test_estate_change_page_uses_local_openlayers(client):
+def test_estate_change_page_uses_the_sites_leaflet_editor(client):
     admin = get_user_model().objects.create_superuser("root", password="x-very-long-pw")
     client.force_login(admin)
     estate = Estate.objects.first()
     html = client.get(f"/admin/geo/estate/{estate.pk}/change/").content.decode()
-    assert "/static/vendor/ol/dist/ol.js" in html
-    assert "ol.source.OSM" not in html
+    assert "/static/vendor/leaflet/leaflet.js" in html and "/static/geo/map-widget.js" in html
+    assert "ol.js" not in html and "OLMapWidget" not in html
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
 
 

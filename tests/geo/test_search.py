@@ -3,7 +3,7 @@
 import pytest
 
 from geo.models import Estate, Region
-from geo.pinyin import pinyin_keys
+from geo.pinyin import pinyin_keys, search_keys
 from geo.search import search_places
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,66 @@ def test_punctuation_and_house_numbers_do_not_break_search(client, text):
     assert isinstance(search_places(text), list)
     assert client.get("/api/search/", {"q": text}).status_code == 200
     assert client.get("/search/", {"q": text}).status_code == 200
+
+
+def test_search_keys_hold_the_name_then_the_address_word_by_word():
+    assert search_keys("安居新村", "谯城区青云街道康宁路48号") == (
+        "anjuxincun qiaochengqu qingyunjiedao kangninglu 48hao",
+        "ajxc qcq qyjd knl 48h",
+    )
+    assert search_keys("汤陵一社区") == ("tanglingyishequ", "tlysq")
+
+
+def estate_hits(text: str) -> set[str]:
+    return {h.name for h in search_places(text, limit=100) if h.kind == "estate"}
+
+
+@pytest.mark.parametrize(
+    ("chinese", "pinyin", "initials"),
+    [
+        ("汤陵", "tangling", "tl"),
+        ("汤陵街道", "tanglingjiedao", "tljd"),
+        ("利辛", "lixin", "lx"),
+        ("南湖街道", "nanhujiedao", "nhjd"),
+        ("古井", "gujing", "gj"),
+    ],
+)
+def test_pinyin_and_initials_find_the_estates_chinese_finds(chinese, pinyin, initials):
+    # What the Chinese finds here is every published estate with the place in its address.
+    located = set(
+        Estate.objects.published().filter(address__contains=chinese).values_list("name", flat=True)
+    )
+    assert located, f"the demo city has estates in {chinese}"
+    assert estate_hits(chinese) == located
+    assert estate_hits(pinyin) == located
+    assert estate_hits(initials) == located
+
+
+def test_places_do_not_crowd_out_estates():
+    # 南湖 names a street and four communities in each of two counties: ten places.
+    hits = search_places("nanhu")
+    kinds = [h.kind for h in hits]
+    assert len(hits) == 10
+    assert kinds.count("estate") >= 6
+    assert {"street", "community"} & set(kinds)  # the places keep a share of the list
+    assert estate_hits("nanhu") >= {h.name for h in hits if h.kind == "estate"}
+
+
+def test_a_place_typed_exactly_comes_first_then_its_estates():
+    hits = search_places("tanglingjiedao")
+    assert (hits[0].name, hits[0].kind) == ("汤陵街道", "street")
+    assert {h.name for h in hits if h.kind == "estate"} == estate_hits("汤陵街道")
+
+
+def test_the_documented_examples_are_true_in_the_demo_city():
+    # README and the empty-result hint: ajxc and anju find 安居新村.
+    assert names("ajxc")[0] == "安居新村"
+    assert names("anju")[0] == "安居新村"
+
+
+def test_an_empty_result_suggests_a_real_estate_and_its_initials(client):
+    html = client.get("/search/", {"q": "zzzzqqq"}).content.decode()
+    first = Estate.objects.published().order_by("pk").first()
+    initials = pinyin_keys(first.name)[1]
+    assert f'“<span lang="zh-Hans">{first.name}</span>”可输入“{initials}”' in html
+    assert first.name in names(initials)

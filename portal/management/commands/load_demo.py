@@ -1,6 +1,6 @@
-"""manage.py load_demo [--seed N] [--units N] [--if-empty]: a synthetic city on the real regions,
-with applications, waitlists and rounds made through every app's services (so it lives at the
-top of the layering)."""
+"""manage.py load_demo [--seed N] [--units N] [--contracts N] [--if-empty]: a synthetic city on
+the real regions, with applications, waitlists, rounds, leases and rent made through every
+app's services (so it lives at the top of the layering)."""
 
 import json
 from pathlib import Path
@@ -22,9 +22,17 @@ class Command(BaseCommand):
     help = "生成演示城市：在已导入的区县内生成虚构的街道、社区、项目、楼栋、房屋和周边设施。"
 
     def add_arguments(self, parser: CommandParser) -> None:
+        from tenancy.demo import DEFAULT_EXISTING
+
         parser.add_argument("--seed", type=int, default=1, help="随机种子：相同种子生成相同数据")
         parser.add_argument("--units", type=int, default=8000, help="房屋总套数（约数）")
         parser.add_argument("--if-empty", action="store_true", help="已有项目时什么也不做")
+        parser.add_argument(
+            "--contracts",
+            type=int,
+            default=DEFAULT_EXISTING,
+            help="补录多少户存量租户的合同与一年租金（其余已入住房屋不关联合同）",
+        )
         parser.add_argument(
             "--regions",
             type=Path,
@@ -34,7 +42,15 @@ class Command(BaseCommand):
         parser.add_argument("--config", type=Path, default=DATA_DIR / "demo-city.json")
 
     def handle(
-        self, *args, seed: int, units: int, if_empty: bool, regions: Path, config: Path, **options
+        self,
+        *args,
+        seed: int,
+        units: int,
+        if_empty: bool,
+        regions: Path,
+        config: Path,
+        contracts: int,
+        **options,
     ) -> None:
         if units < 10:
             raise CommandError("--units 至少为 10。")
@@ -59,15 +75,18 @@ class Command(BaseCommand):
         from allocation.demo import seed_demo_allocation
         from disclosure.demo import seed_demo_disclosure
         from housing.demo import seed_demo_applications
+        from tenancy.demo import seed_demo_tenancy
 
         counts["publications"] = seed_demo_disclosure()
         counts["applications"] = seed_demo_applications()
         counts["rounds"] = seed_demo_allocation(actor=_demo_clerk())
+        counts |= seed_demo_tenancy(_demo_clerk(), existing=contracts)
         self.stdout.write(
             self.style.SUCCESS(
                 "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
                 "{units} 套房屋，{pois} 个周边设施，{publications} 份公示公告，"
-                "{applications} 份申请，{rounds} 个配租批次。".format(**counts)
+                "{applications} 份申请，{rounds} 个配租批次，{contracts} 份租赁合同，"
+                "{bills} 份租金账单，{payments} 笔缴费。".format(**counts)
             )
         )
 

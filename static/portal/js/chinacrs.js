@@ -1,8 +1,9 @@
 /*
  * WGS84 <-> GCJ-02 ("Mars" coordinates used by Gaode/AMap and Tencent tiles), for the browser.
  *
- * We store WGS84; to draw our layers on a GCJ-02 base map they are shifted with wgs84ToGcj02,
- * and clicks on that map are shifted back with gcj02ToWgs84. Mirrors geo/crs.py (tested
+ * We store WGS84 and our maps stay WGS84; map.js places each tile of a GCJ-02 base map where
+ * its GCJ-02 coordinates really are (gcj02ToWgs84) and loads the tiles the view needs
+ * (wgs84ToGcj02), so our layers need no shift. Mirrors geo/crs.py (tested
  * against it in tests/geo/test_crs.py). Plain script, no modules: defines window.ChinaCRS.
  * All functions take and return [lng, lat] in degrees.
  */

@@ -8,7 +8,7 @@
   "use strict";
 
   var root = document.getElementById("map-home");
-  if (!root || !window.L) return;
+  if (!root || !window.L || !window.AnjuMap) return;
   var map = window[root.dataset.mapVar];
   var form = document.getElementById("vacancy-form");
   var list = document.getElementById("estate-list-body");
@@ -17,18 +17,8 @@
   var table = document.getElementById("estate-table");
   var unitsLink = document.getElementById("units-link");
   var panel = document.getElementById("locate-panel");
-  var shifted = root.dataset.shift === "gcj02" && window.ChinaCRS;
-
-  // Our data are WGS84; on a GCJ-02 base map they are drawn shifted and clicks shifted back.
-  function toMap(lng, lat) {
-    if (!shifted) return L.latLng(lat, lng);
-    var p = ChinaCRS.wgs84ToGcj02(lng, lat);
-    return L.latLng(p[1], p[0]);
-  }
-  function fromMap(latlng) {
-    if (!shifted) return [latlng.lng, latlng.lat];
-    return ChinaCRS.gcj02ToWgs84(latlng.lng, latlng.lat);
-  }
+  // Our data and the map are WGS84 on every base map (map.js moves GCJ-02 tiles instead).
+  function toMap(lng, lat) { return L.latLng(lat, lng); }
 
   function esc(text) {
     var div = document.createElement("div");
@@ -70,13 +60,14 @@
     });
     tiles.on("click", function (e) {
       var p = e.layer.properties;
-      var html = p.vacant_units != null
-        ? "<strong>" + esc(p.name) + "</strong><br>" + esc(p.address) + "<br>符合条件的空置房源 " +
-          p.vacant_units + " 套<br><a href=\"/estates/" + esc(p.ref) + "/\">查看项目与房源</a>"
-        : "<strong>" + esc(p.estate_name) + "</strong> " + esc(p.building_number) + " " + esc(p.number) +
-          "<br>" + esc(p.rooms) + "室 · " + esc(p.area) + " ㎡ · 月租 " + esc(p.monthly_rent) + " 元" +
-          "<br><a href=\"/estates/" + esc(p.estate_id) + "/\">查看项目与房源</a>";
-      L.popup().setLatLng(e.latlng).setContent(html).openOn(map);
+      var info = p.vacant_units != null
+        ? { name: p.name, url: "/estates/" + encodeURIComponent(p.ref) + "/",
+            lines: [p.address, interpolate(gettext("符合条件的空置房源 %(n)s 套"), { n: p.vacant_units }, true)] }
+        : { name: p.estate_name, url: "/estates/" + encodeURIComponent(p.estate_id) + "/",
+            lines: [p.building_number + " " + p.number,
+                    interpolate(gettext("%(rooms)s室 · %(area)s ㎡ · 月租 %(rent)s 元"),
+                                { rooms: p.rooms, area: p.area, rent: p.monthly_rent }, true)] };
+      L.popup().setLatLng(e.latlng).setContent(AnjuMap.estatePopup(map, info)).openOn(map);
     });
     tiles.addTo(map);
   } else {
@@ -94,7 +85,7 @@
       var c = f.geometry.coordinates;
       var marker = L.marker(toMap(c[0], c[1]), {
         vacant: p.vacant_units,
-        title: p.name + "：空置 " + p.vacant_units + " 套",
+        title: interpolate(gettext("%(name)s：空置 %(n)s 套"), { name: p.name, n: p.vacant_units }, true),
         alt: p.name,
         icon: L.divIcon({
           html: '<div class="estate-marker estate-marker--vacant">' + p.vacant_units + "</div>",
@@ -103,11 +94,19 @@
           iconAnchor: [17, 17],
         }),
       });
-      marker.bindPopup(
-        "<strong>" + esc(p.name) + "</strong><br>" + esc(p.address) + "<br>符合条件的空置房源 " +
-          p.vacant_units + " 套" + (p.distance_m != null ? "，距离 " + p.distance_m + " 米" : "") +
-          '<br><a href="' + esc(p.url) + '">查看项目与房源</a>'
-      );
+      marker.bindPopup(function () {
+        return AnjuMap.estatePopup(map, {
+          name: p.name,
+          url: p.url,
+          lines: [
+            p.address,
+            p.distance_m != null
+              ? interpolate(gettext("符合条件的空置房源 %(n)s 套，距离 %(m)s 米"),
+                            { n: p.vacant_units, m: p.distance_m }, true)
+              : interpolate(gettext("符合条件的空置房源 %(n)s 套"), { n: p.vacant_units }, true),
+          ],
+        });
+      });
       return marker;
     });
     cluster.addLayers(markers);
@@ -124,16 +123,16 @@
         var p = f.properties;
         total += p.vacant_units;
         return (
-          '<tr><td><a href="' + esc(p.url) + '">' + esc(p.name) + "</a></td><td>" +
-          esc(p.district) + "</td><td>" + esc(p.address) + '</td><td class="num">' +
+          '<tr><td lang="zh-Hans"><a href="' + esc(p.url) + '">' + esc(p.name) + '</a></td><td lang="zh-Hans">' +
+          esc(p.district) + '</td><td lang="zh-Hans">' + esc(p.address) + '</td><td class="num">' +
           p.vacant_units + "</td>" +
           '<td class="num">' + (p.distance_m != null ? (p.distance_m / 1000).toFixed(1) : "—") +
           "</td></tr>"
         );
       })
       .join("");
-    count.textContent =
-      "符合条件的空置房源 " + total + " 套，分布在 " + features.length + " 个项目。";
+    count.textContent = interpolate(gettext("符合条件的空置房源 %(vacant)s 套，分布在 %(count)s 个项目。"),
+                                    { vacant: total, count: features.length }, true);
     empty.hidden = features.length > 0;
     table.hidden = features.length === 0;
   }
@@ -188,8 +187,9 @@
           if (ticket !== latest) return;
           showErrors({});
           renderList(body.features);
-          count.textContent = "符合条件的项目 " + body.count + " 个（地图显示全部，列表列出前 " +
-            body.features.length + " 个）。";
+          count.textContent = interpolate(
+            gettext("符合条件的项目 %(count)s 个（地图显示全部，列表列出前 %(listed)s 个）。"),
+            { count: body.count, listed: body.features.length }, true);
         })
         .catch(function (errors) { if (ticket === latest) showErrors(errors && typeof errors === "object" ? errors : {}); })
         .finally(function () { if (ticket === latest) root.removeAttribute("aria-busy"); });
@@ -272,15 +272,16 @@
           .join(" ");
         var nearest = loc.nearest
           .map(function (n) {
-            return '<li><a href="' + esc(n.url) + '">' + esc(n.name) + "</a>：空置 " +
-              n.vacant_units + " 套，约 " + n.distance_m + " 米</li>";
+            return '<li><a href="' + esc(n.url) + '" lang="zh-Hans">' + esc(n.name) + "</a>" +
+              esc(interpolate(gettext("：空置 %(n)s 套，约 %(m)s 米"), { n: n.vacant_units, m: n.distance_m }, true)) +
+              "</li>";
           })
           .join("");
         panel.innerHTML =
-          "<h2>所选位置</h2><p>" + lng.toFixed(5) + ", " + lat.toFixed(5) + "：" +
-          esc(place || "不在本市行政区域内") + "</p>" +
-          (nearest ? "<p>附近有空置房源的项目：</p><ol>" + nearest + "</ol>" : "") +
-          '<button type="button" id="near-filter">只看此处 3 公里内的房源</button>';
+          "<h2>" + esc(gettext("所选位置")) + "</h2><p>" + lng.toFixed(5) + ", " + lat.toFixed(5) + esc(gettext("：")) +
+          (place ? '<span lang="zh-Hans">' + esc(place) + "</span>" : esc(gettext("不在本市行政区域内"))) + "</p>" +
+          (nearest ? "<p>" + esc(gettext("附近有空置房源的项目：")) + "</p><ol>" + nearest + "</ol>" : "") +
+          '<button type="button" id="near-filter">' + esc(gettext("只看此处 3 公里内的房源")) + "</button>";
         panel.hidden = false;
         document.getElementById("near-filter").addEventListener("click", function () {
           form.elements.near.value = lng.toFixed(6) + "," + lat.toFixed(6);
@@ -291,12 +292,12 @@
       })
       .catch(function () {
         panel.hidden = false;
-        panel.textContent = "无法查询该位置，请稍后再试或输入经纬度。";
+        panel.textContent = gettext("无法查询该位置，请稍后再试或输入经纬度。");
       });
   }
   map.on("click", function (e) {
-    var p = fromMap(e.latlng.wrap()); // a click on a repeated world copy is the same place
-    lookUp(p[0], p[1]);
+    var p = e.latlng.wrap(); // a click on a repeated world copy is the same place
+    lookUp(p.lng, p.lat);
   });
   var mine = document.getElementById("my-position");
   if (mine && navigator.geolocation) {
@@ -304,7 +305,7 @@
     mine.addEventListener("click", function () {
       navigator.geolocation.getCurrentPosition(
         function (pos) { lookUp(pos.coords.longitude, pos.coords.latitude); },
-        function () { panel.hidden = false; panel.textContent = "无法获取当前位置，请在地图上点选或输入经纬度。"; }
+        function () { panel.hidden = false; panel.textContent = gettext("无法获取当前位置，请在地图上点选或输入经纬度。"); }
       );
     });
   }

@@ -32,8 +32,10 @@
       kind.textContent = h.kind_label;
       var name = document.createElement("span");
       name.textContent = h.name;
+      name.lang = "zh-Hans"; // names and addresses are data, in the city's language
       var detail = document.createElement("small");
       detail.textContent = h.detail;
+      detail.lang = "zh-Hans";
       li.append(kind, name, detail);
       li.addEventListener("mousedown", function (e) {
         e.preventDefault();
@@ -45,7 +47,11 @@
     input.setAttribute("aria-expanded", hits.length ? "true" : "false");
     if (active >= 0) input.setAttribute("aria-activedescendant", "search-hit-" + active);
     else input.removeAttribute("aria-activedescendant");
-    if (status) status.textContent = hits.length ? hits.length + " 条建议，用上下方向键选择" : "";
+    if (status) {
+      status.textContent = hits.length ? interpolate(ngettext(
+        "%(n)s 条建议，用上下方向键选择", "%(n)s 条建议，用上下方向键选择", hits.length
+      ), { n: hits.length }, true) : "";
+    }
   }
 
   input.addEventListener("input", function () {

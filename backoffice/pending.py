@@ -1,0 +1,151 @@
+"""待办: what waits for the signed-in staff member, counted in a few queries for the start page.
+
+Each count uses the same filter as the list it links to, so the number and the list agree.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from allocation.models import Offer, Round
+from backoffice import allocation, publishing, review
+from backoffice.claims import pending_count
+from disclosure.models import Objection
+from geo.jurisdiction import may
+from housing.models import Application
+
+# An offer still unconfirmed this close to its deadline is worth a call to the household.
+OFFER_WARNING = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One line of the to-do list: how many, of what, and where the list of them is."""
+
+    label: str
+    count: int
+    url: str
+    note: str = ""
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    tasks: list[Task]
+
+
+def pending_work(user) -> list[Section]:
+    """The user's pending work, by module; a module that is not the user's work is left out."""
+    sections = [_review(user), _publishing(user), _allocation(user)]
+    return [s for s in sections if s is not None and s.tasks]
+
+
+def _review(user) -> Section | None:
+    steps = review.my_steps(user)
+    tasks: list[Task] = []
+    queue = reverse("review-queue")
+    if steps:
+        counts = (
+            review.openable(user, steps)
+            .order_by()
+            .aggregate(
+                waiting=Count("pk", filter=review.waiting_q(steps)),
+                overdue=Count("pk", filter=review.overdue_q(steps)),
+                returned=Count("pk", filter=review.returned_q(steps)),
+                publicity=Count("pk", filter=_publicity_ready()),
+                counties=Count("county", filter=_publicity_ready(), distinct=True),
+            )
+        )
+        tasks += [
+            Task(_("待我办理的申请"), counts["waiting"], queue),
+            Task(
+                _("已超时的申请"),
+                counts["overdue"],
+                f"{queue}?show=overdue",
+                urgent=True,
+            ),
+            Task(
+                _("退回补正、等待申请人"),
+                counts["returned"],
+                f"{queue}?show=returned",
+            ),
+        ]
+        if "publicity" in steps:
+            tasks.append(
+                Task(
+                    _("审核通过、待发起公示的家庭"),
+                    counts["publicity"],
+                    f"{queue}#publicity",
+                    note=_("%(n)s 个县（区）") % {"n": counts["counties"]}
+                    if counts["publicity"]
+                    else "",
+                )
+            )
+    claims = pending_count(user)
+    if claims is not None:
+        tasks.append(Task(_("待核实的身份认领"), claims, reverse("review-claims")))
+    return Section(_("申请审核"), tasks)
+
+
+def _publicity_ready() -> Q:
+    return Q(stage=Application.Stage.PUBLICITY, review_outbox__isnull=True)
+
+
+def _publishing(user) -> Section | None:
+    if not may(user, "can_publish"):
+        return None
+    objections = Objection.objects.filter(
+        publication__region__in=publishing.publishing_regions(user),
+        status=Objection.Status.OPEN,
+    ).count()
+    return Section(
+        _("信息公开"),
+        [Task(_("待处理的公示异议"), objections, reverse("publishing-objections"))],
+    )
+
+
+def _allocation(user) -> Section | None:
+    counties = allocation.round_counties(user)
+    if not counties:
+        return None
+    now = timezone.now()
+    needs = allocation.round_needs(now)
+    counts = (
+        Round.objects.filter(county__in=counties)
+        .order_by()
+        .aggregate(**{key: Count("pk", filter=condition) for key, condition in needs.items()})
+    )
+    rounds = reverse("allocation-rounds")
+    tasks = [
+        Task(label, counts[key], f"{rounds}?needs={key}", urgent=key == "close")
+        for key, label in allocation.NEEDS_LABELS
+    ]
+    expiring = list(
+        Offer.objects.filter(
+            round__county__in=counties,
+            status=Offer.Status.PENDING,
+            expires_at__lt=now + OFFER_WARNING,
+        )
+        .order_by()
+        .values("round_id", "round__name")
+        .annotate(n=Count("pk"), first=Min("expires_at"))
+        .order_by("first")
+    )
+    tasks += [
+        Task(
+            _("即将到期、尚未确认的配租（%(round)s）") % {"round": row["round__name"]},
+            row["n"],
+            reverse("allocation-round", args=[row["round_id"]]) + "#board",
+            note=_("最早 %(at)s 到期")
+            % {"at": date_format(timezone.localtime(row["first"]), "m-d H:i")},
+            urgent=True,
+        )
+        for row in expiring
+    ] or [Task(_("即将到期、尚未确认的配租"), 0, f"{rounds}?status={Round.Status.CHOOSING}")]
+    return Section(_("轮候配租"), tasks)

@@ -1,0 +1,224 @@
+"""工作台: the start page lists the user's pending work, within their jurisdiction and role, and
+each count is the length of the list it links to."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from allocation.models import Offer, Round
+from allocation.services import rounds
+from backoffice.pending import OFFER_WARNING
+from disclosure.models import Objection, Publication
+from geo.models import Region, Unit
+from housing.models import Applicant, Application, IdentityClaim
+from tests.backoffice.test_review_listing import decide, new_case
+
+pytestmark = pytest.mark.django_db
+
+TASK = re.compile(
+    r'<a class="todo-item[^"]*" href="([^"]+)"><strong class="todo-count">(\d+)</strong>'
+    r'<span class="todo-label">([^<]+)'
+)
+NEXT_PAGE = re.compile(r'<a rel="next" href="([^"]+)"')
+# What one row of each linked list looks like.
+ROWS = {
+    "review-queue": re.compile(r'href="/staff/review/\d+/"'),
+    "allocation-rounds": re.compile(r'href="/staff/allocation/rounds/\d+/"'),
+    "review-claims": re.compile(r'href="/staff/review/claims/\d+/"'),
+    "publishing-objections": re.compile(r'<article class="objection">'),
+}
+
+
+def tasks(client) -> dict[str, tuple[int, str]]:
+    """label → (count, link) as the start page shows them."""
+    html = client.get(reverse("staff-home")).content.decode()
+    return {label: (int(n), url.replace("&amp;", "&")) for url, n, label in TASK.findall(html)}
+
+
+def rows_at(client, url: str) -> int:
+    """How many rows the linked list shows, over all its pages."""
+    path = url.split("?")[0]
+    pattern = next(p for name, p in ROWS.items() if reverse(name) == path)
+    total = 0
+    while url:
+        html = client.get(url).content.decode()
+        total += len(pattern.findall(html))
+        following = NEXT_PAGE.search(html)
+        url = path + following.group(1).replace("&amp;", "&") if following else ""
+    return total
+
+
+@pytest.fixture
+def work(cast) -> dict:
+    """Something of every kind waiting in the district's county (谯城区)."""
+    district = cast.users["district"]
+    community = cast.users["community"].staff_profile.region
+    county = community.parent.parent
+    late = new_case(801, community, "data_check")
+    Application.objects.filter(pk=late.pk).update(stage_deadline=timezone.now() - timedelta(days=1))
+    returned = new_case(802, community, "second_review")
+    decide(returned, district, "return")
+    ready = new_case(803, community, "publicity")
+    new_case(804, community, "accept")
+    new_case(805, community, "first_review")
+    IdentityClaim.objects.create(
+        claimant=Applicant.objects.create(phone="13900008800"),
+        application=late,
+        id_number=late.id_number,
+        reason="clash",
+    )
+    notice = Publication.objects.filter(region=county).order_by("pk").first()
+    Objection.objects.create(
+        publication=notice, item_key="X", name="邻居", contact="138", reason="有房"
+    )
+    taken = Round.objects.exclude(status="closed").values("round_units__unit")
+    units = Unit.objects.filter(building__estate__district=county, status="vacant").exclude(
+        pk__in=taken
+    )
+    draft = rounds.create_round(
+        county,
+        name="测试草稿批次",
+        unit_ids=list(units.values_list("pk", flat=True)[:2]),
+        invitation=Round.Invitation.HEAD,
+        invite_count=1,
+        actor=district,
+    )
+    soon = Offer.objects.filter(round__county=county, status="pending")
+    soon.update(expires_at=timezone.now() + timedelta(hours=5))
+    return {"late": late, "returned": returned, "ready": ready, "draft": draft, "county": county}
+
+
+def test_the_district_sees_each_kind_of_pending_work(client, cast, work):
+    client.force_login(cast.users["district"])
+    shown = tasks(client)
+    assert shown["已超时的申请"][0] >= 1
+    assert shown["退回补正、等待申请人"][0] >= 1
+    assert shown["待核实的身份认领"][0] == 1
+    assert shown["待处理的公示异议"][0] == 1
+    assert shown["待发布公告的批次草稿"][0] == 1
+    ready = Application.objects.filter(
+        county=work["county"], stage="publicity", review_outbox__isnull=True
+    )
+    assert shown["审核通过、待发起公示的家庭"][0] == ready.count() >= 1
+    queue = client.get(shown["审核通过、待发起公示的家庭"][1]).content.decode()
+    assert 'id="publicity"' in queue and f"发起{work['county'].name}审核公示" in queue
+    expiring = [label for label in shown if label.startswith("即将到期、尚未确认的配租（")]
+    assert expiring, "the demo round's pending offer expires within hours"
+    count, link = shown[expiring[0]]
+    round_ = Round.objects.get(name=expiring[0].removeprefix("即将到期、尚未确认的配租（")[:-1])
+    assert link == reverse("allocation-round", args=[round_.pk]) + "#board"
+    assert count == round_.offers.filter(status="pending").count()
+
+
+@pytest.mark.parametrize("role", ["city", "district", "street", "community"])
+def test_every_count_is_the_length_of_the_list_it_links_to(client, cast, work, role):
+    client.force_login(cast.users[role])
+    shown = tasks(client)
+    assert shown, "the start page lists the role's work"
+    checked = 0
+    for label, (count, url) in shown.items():
+        if "#" in url:
+            continue  # a section of a page (the publicity buttons, a round's board): above
+        assert rows_at(client, url) == count, label
+        checked += 1
+    assert checked >= 3
+
+
+def test_streets_and_communities_see_only_their_review_work(client, cast, work):
+    for role in ("street", "community"):
+        client.force_login(cast.users[role])
+        html = client.get(reverse("staff-home")).content.decode()
+        assert "待我办理的申请" in html
+        for other in ("待核实的身份认领", "待处理的公示异议", "待发布公告的批次草稿"):
+            assert other not in html, (role, other)
+    client.force_login(cast.users["community"])
+    waiting, _url = tasks(client)["待我办理的申请"]
+    community = cast.users["community"].staff_profile.region
+    assert (
+        waiting
+        == Application.objects.filter(community=community, stage="accept", returned=False).count()
+    )
+
+
+def test_an_operator_is_told_there_is_nothing_to_approve(client, cast, work):
+    client.force_login(cast.users["operator"])
+    html = client.get(reverse("staff-home")).content.decode()
+    assert "您的岗位没有需要在后台审批或发布的事项" in html
+    assert not TASK.findall(html)
+
+
+def test_another_county_s_work_is_not_counted(client, cast, work):
+    woyang = Region.objects.get(adcode="341621")
+    before = tasks(client_for(client, cast.users["district"]))
+    new_case(806, woyang.children.first().children.first(), "data_check")
+    Objection.objects.create(
+        publication=Publication.objects.filter(region=woyang).first()
+        or Publication.objects.exclude(region=work["county"]).first(),
+        item_key="Y",
+        name="某人",
+        contact="139",
+        reason="外县",
+    )
+    assert tasks(client) == before
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", ["city", "district", "street"])
+def test_the_start_page_takes_a_few_queries_however_much_waits(
+    client, cast, work, role, django_assert_max_num_queries
+):
+    client.force_login(cast.users[role])
+    client.get(reverse("staff-home"))
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse("staff-home"))
+    community = cast.users["community"].staff_profile.region
+    for seq in range(810, 816):
+        new_case(seq, community, "data_check")
+    Offer.objects.filter(status="pending").update(expires_at=timezone.now() + OFFER_WARNING / 2)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        client.get(reverse("staff-home"))
+    with django_assert_max_num_queries(18):
+        client.get(reverse("staff-home"))
+
+
+def test_rounds_are_counted_by_the_step_they_wait_for(client, cast, work):
+    """A round announced three days ago reaches its lottery date; the demo's choosing round
+    runs out of time slots with nothing left to confirm: each is counted at the step it now
+    waits for, and listed there."""
+    county = work["county"]
+    choosing = Round.objects.get(county=county, status="choosing")
+    client.force_login(cast.users["district"])
+    before = tasks(client)
+    assert before["已到开奖日期、待摇号的批次"][0] == 0
+    assert before["选房时段已全部结束、待结束的批次"][0] == 0
+
+    start = timezone.now() - timedelta(days=3)
+    drawable = rounds.announce(
+        work["draft"].pk,
+        lottery_name="双色球",
+        lottery_date=(start + timedelta(days=2)).date(),
+        lottery_sources=2,
+        actor=cast.users["district"],
+        now=start,
+    )
+    choosing.slots.update(closes_at=timezone.now() - timedelta(minutes=1))
+    choosing.offers.filter(status="pending").update(status="expired")
+    after = tasks(client)
+    for label, round_ in [
+        ("已到开奖日期、待摇号的批次", drawable),
+        ("选房时段已全部结束、待结束的批次", choosing),
+    ]:
+        count, url = after[label]
+        assert count == 1, label
+        html = client.get(url).content.decode()
+        assert reverse("allocation-round", args=[round_.pk]) in html
+        assert "只显示：" + label in html

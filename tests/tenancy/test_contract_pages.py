@@ -1,0 +1,149 @@
+"""The contract pages as people use them: the tenant reads and confirms on /my/, the operator
+generates, approves and hands over keys in /staff/contracts/, anyone checks a PDF on /verify/."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from archive import documents
+from geo.models import Unit
+from housing.models import Applicant, SmsMessage
+from tenancy.models import Contract, LeaseTemplate
+from tenancy.services import contracts
+from tests.personas import make_staff
+from tests.tenancy.conftest import START
+
+pytestmark = pytest.mark.django_db
+
+
+def _as_tenant(client, household) -> None:
+    session = client.session
+    session["applicant_id"] = household.applicant_id
+    session.save()
+
+
+def _code(phone: str) -> str:
+    return (
+        SmsMessage.objects.filter(phone=phone).order_by("-pk").first().text.split("验证码 ")[1][:6]
+    )
+
+
+def test_the_operator_generates_the_tenant_confirms_the_operator_signs_and_hands_over(
+    client, offer, operator_staff, django_capture_on_commit_callbacks
+):
+    client.force_login(operator_staff)
+    listing = client.get("/staff/contracts/?tab=offers").content.decode()
+    assert offer.household.head_name in listing
+    page = client.get(f"/staff/contracts/offers/{offer.pk}/new/")
+    assert page.status_code == 200
+    bad = client.post(
+        f"/staff/contracts/offers/{offer.pk}/new/", {"start": "2027-13-01", "months": 12}
+    )
+    assert bad.status_code == 200 and "field-error" in bad.content.decode()
+    too_long = client.post(
+        f"/staff/contracts/offers/{offer.pk}/new/", {"start": START.isoformat(), "months": 48}
+    )
+    assert "租期须在 1 到 36 个月之间" in too_long.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post(
+            f"/staff/contracts/offers/{offer.pk}/new/", {"start": START.isoformat(), "months": 24}
+        )
+    contract = Contract.objects.get(offer=offer)
+    assert made.url == f"/staff/contracts/{contract.pk}/"
+    assert SmsMessage.objects.filter(phone=offer.household.phone, text__contains=contract.number)
+
+    _as_tenant(client, offer.household)
+    mine = client.get("/my/").content.decode()
+    assert contract.number in mine and "阅读并确认签署" in mine
+    pdf = client.get(f"/my/contracts/{contract.pk}/pdf/")
+    assert (
+        pdf["Content-Type"] == "application/pdf" and b"".join(pdf.streaming_content)[:5] == b"%PDF-"
+    )
+    client.post(f"/my/contracts/{contract.pk}/code/")
+    wrong = client.post(f"/my/contracts/{contract.pk}/confirm/", {"code": "000000", "agree": "on"})
+    assert wrong.status_code == 400 and "验证码不正确" in wrong.content.decode()
+    unticked = client.post(
+        f"/my/contracts/{contract.pk}/confirm/", {"code": _code(offer.household.phone)}
+    )
+    assert "请先阅读合同并勾选同意" in unticked.content.decode()
+    client.post(
+        f"/my/contracts/{contract.pk}/confirm/",
+        {"code": _code(offer.household.phone), "agree": "on"},
+    )
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.AWAITING_APPROVAL
+
+    client.force_login(operator_staff)
+    client.post(f"/staff/contracts/{contract.pk}/approve/")
+    client.post(f"/staff/contracts/{contract.pk}/move-in/", {"day": START.isoformat()})
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.ACTIVE
+    assert Unit.objects.get(pk=offer.unit_id).status == Unit.Status.OCCUPIED
+    detail = client.get(f"/staff/contracts/{contract.pk}/").content.decode()
+    assert contract.signed_id in detail and "履行中" in detail
+
+
+def test_a_contract_is_shown_only_to_its_household(client, offer, operator_staff):
+    contract = contracts.draft(offer.pk, start=START, months=12, actor=operator_staff)
+    stranger = Applicant.objects.create(phone="13700007001")
+    session = client.session
+    session["applicant_id"] = stranger.pk
+    session.save()
+    assert client.get(f"/my/contracts/{contract.pk}/").status_code == 404
+    assert client.get(f"/my/contracts/{contract.pk}/pdf/").status_code == 404
+
+
+def test_streets_see_but_do_not_sign(client, offer, operator_staff):
+    contract = contracts.draft(offer.pk, start=START, months=12, actor=operator_staff)
+    estate = offer.unit.building.estate
+    street = make_staff("t-street", "street", region=estate.street)
+    client.force_login(street)
+    assert client.get(f"/staff/contracts/{contract.pk}/").status_code == 200
+    assert client.post(f"/staff/contracts/{contract.pk}/approve/").status_code == 403
+
+
+def test_verify_says_intact_altered_or_not_a_pdf(
+    client, offer, operator_staff, django_capture_on_commit_callbacks
+):
+    contract = contracts.draft(offer.pk, start=START, months=12, actor=operator_staff)
+    contracts.send_confirmation_code(contract, ip=None)
+    contracts.confirm(
+        contract.pk,
+        contracts.Confirming(offer.household.applicant, _code(offer.household.phone), None),
+    )
+    contract = contracts.approve(contract.pk, actor=operator_staff)
+    signed = documents.read(contract.signed)
+
+    ok = client.post("/verify/", {"pdf": SimpleUploadedFile("c.pdf", signed)}).content.decode()
+    assert "签章有效" in ok and contract.number in ok and "完全一致" in ok
+    at = signed.index(b"/Producer")
+    altered = signed[:at] + b"/Producxr" + signed[at + 9 :]
+    bad = client.post("/verify/", {"pdf": SimpleUploadedFile("c.pdf", altered)}).content.decode()
+    assert "签章无效或文件已被改动" in bad and "签章后文件内容已被改动" in bad
+    unsigned = documents.read(contract.draft)
+    plain = client.post("/verify/", {"pdf": SimpleUploadedFile("d.pdf", unsigned)})
+    assert "该 PDF 没有电子签章" in plain.content.decode()
+    text = client.post("/verify/", {"pdf": SimpleUploadedFile("x.pdf", b"hello")})
+    assert text.status_code == 400 and "该文件不是 PDF" in text.content.decode()
+
+
+def test_county_staff_keep_versioned_templates_and_unknown_placeholders_are_refused(client, offer):
+    county = offer.household.county
+    clerk = make_staff("t-county", "district", region=county)
+    client.force_login(clerk)
+    before = LeaseTemplate.objects.filter(county=county).count()
+    wrong = client.post(
+        f"/staff/contracts/templates/{county.pk}/",
+        {"title": "合同", "body": "<p>{{ tenant_nmae }}</p>"},
+    )
+    assert "未知的占位符：tenant_nmae" in wrong.content.decode()
+    saved = client.post(
+        f"/staff/contracts/templates/{county.pk}/",
+        {"title": "合同（2027 版）", "body": "<p>{{ tenant_name }} 承租 {{ unit_address }}</p>"},
+    )
+    assert saved.status_code == 302
+    assert LeaseTemplate.objects.filter(county=county).count() == before + 1
+    newest = LeaseTemplate.objects.filter(county=county).order_by("-version").first()
+    assert newest.title == "合同（2027 版）"
+    operator = make_staff("t-op2", "operator", operator=offer.unit.building.estate.operator)
+    client.force_login(operator)
+    assert client.get(f"/staff/contracts/templates/{county.pk}/").status_code == 404

@@ -149,11 +149,15 @@ def _serve(
 def _stop(proc: subprocess.Popen, django_db_blocker) -> None:
     proc.terminate()
     proc.wait(timeout=10)
+    role = settings.ANJU_DB_APP_ROLE
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         # Workers' sessions can outlive them by a moment; the test database must drop cleanly.
+        # Only the served app's sessions (its own role): the tests' other connections live on.
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND (%s = '' OR usename = %s)",
+            [role, role],
         )
 
 

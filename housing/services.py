@@ -5,11 +5,12 @@ import re
 import secrets
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
+from archive.numbering import next_yearly_number
 from archive.ratelimit import Rate, hit
 from archive.services import record_event
 from disclosure.calendar import add_working_days
@@ -129,17 +130,7 @@ def verify_code(phone: str, code: str, purpose: str = "sign-in") -> Applicant:
 
 
 def _number() -> str:
-    """The next SQ<year>-NNNNNN; an advisory lock makes concurrent submissions take turns."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLICATION_NUMBER_LOCK])
-    year = timezone.localdate().year
-    last = (
-        Application.objects.filter(number__startswith=f"SQ{year}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    return f"SQ{year}-{int(last.split('-')[1]) + 1 if last else 1:06d}"
+    return next_yearly_number(Application.objects.all(), "number", "SQ", APPLICATION_NUMBER_LOCK)
 
 
 def prefill(

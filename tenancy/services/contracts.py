@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from allocation.models import Offer
 from archive import documents
+from archive.numbering import next_yearly_number
 from archive.services import record_event
 from geo.models import Unit
 from housing.errors import NotAllowed
@@ -49,16 +50,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def _number() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONTRACT_NUMBER_LOCK])
-    year = timezone.localdate().year
-    last = (
-        Contract.objects.filter(number__startswith=f"HT{year}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    return f"HT{year}-{int(last.split('-')[1]) + 1 if last else 1:06d}"
+    return next_yearly_number(Contract.objects.all(), "number", "HT", CONTRACT_NUMBER_LOCK)
 
 
 def unit_address(unit: Unit) -> str:

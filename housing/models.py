@@ -467,3 +467,31 @@ class IdentityClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.id_number[:6]}********"
+
+
+class InboxMessage(models.Model):
+    """站内信: a message to a resident's account, read on /my/messages/; the SMS that goes with
+    it is only a nudge, so the full text and its link stay here."""
+
+    applicant = models.ForeignKey(
+        Applicant, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="messages"
+    )
+    subject = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内信")
+        verbose_name_plural = _("站内信")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at"], name="inbox_applicant_idx"),
+            models.Index(
+                fields=["applicant"], condition=Q(read_at__isnull=True), name="inbox_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

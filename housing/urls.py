@@ -8,5 +8,6 @@ urlpatterns = [
     path("apply/logout/", views.logout, name="apply-logout"),
     path("apply/", views.apply, name="apply"),
     path("self-check/", views.self_check, name="self-check"),
+    path("my/messages/", views.my_messages, name="my-messages"),
     path("dev/sms/", views.sms_inbox, name="sms-inbox"),
 ]

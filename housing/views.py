@@ -21,7 +21,7 @@ from archive.ratelimit import Rate, hit
 from exchange.idcard import validate_id_number
 from exchange.sources import SourceUnavailable
 from geo.models import Region
-from housing import identity, services
+from housing import identity, inbox, services
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
 from housing.models import Applicant, Application, EligibilityRule, SmsMessage
 from housing.rules import apply_rules
@@ -355,3 +355,11 @@ def sms_inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request, "housing/sms_inbox.html", {"messages_sent": SmsMessage.objects.all()[:50]}
     )
+
+
+@applicant_required
+def my_messages(request: HttpRequest) -> HttpResponse:
+    """站内信: newest first; what was unread is marked as new once, then read."""
+    listed = list(inbox.messages_of(request.applicant)[:200])
+    inbox.mark_read(request.applicant)
+    return render(request, "housing/my_messages.html", {"inbox": listed})

@@ -16,6 +16,7 @@ from allocation.models import Offer, Round, Slot, WaitlistEntry
 from allocation.services import AllocationError, offers
 from allocation.services.waitlist import policy_for
 from geo.map_base import base_config
+from housing import inbox
 from housing.models import Household
 from housing.views import applicant_required, applications_of, lookup_application
 from tenancy.models import Contract
@@ -55,6 +56,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "applications": applications,
             "households": [household_panel(h) for h in households],
             "claims": request.applicant.claims.order_by("-created_at"),
+            "unread": inbox.unread_count(request.applicant),
             "rent_accounts": rent_accounts(request.applicant, timezone.localdate()),
             "contracts": Contract.objects.filter(household__applicant=request.applicant)
             .exclude(status=Contract.Status.CANCELLED)

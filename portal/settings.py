@@ -155,7 +155,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pyogrio": {"level": "WARNING"}, "procrastinate": {"level": "WARNING"}},
+    "loggers": {
+        "pyogrio": {"level": "WARNING"},
+        "procrastinate": {"level": "WARNING"},
+        # WeasyPrint narrates every layout step at INFO; a signed lease is not news.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Anju ---------------------------------------------------------------------------------

@@ -12,19 +12,17 @@ lease start and the check-in to the earlier of the lease end and the day it ende
 rent × days / days in the month, rounded to the fen (half up) separately for rent and subsidy.
 """
 
-import logging
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from archive.models import Event
 from archive.services import record_event, record_events
-from housing.sms import send_sms
+from housing.inbox import notify_household
 from tenancy.models import ArrearsWarning, Bill, Contract, TenancyPolicy
-
-log = logging.getLogger(__name__)
 
 DEFAULT_DUE_DAY = TenancyPolicy._meta.get_field("due_day").default
 DEFAULT_WARNING_MONTHS = TenancyPolicy._meta.get_field("arrears_warning_months").default
@@ -196,7 +194,7 @@ def send_reminders(today: date | None = None, *, at: datetime | None = None) -> 
             return 0
         bills = (
             Bill.objects.filter(pk__in=sent)
-            .select_related("contract__household", "contract__unit__building")
+            .select_related("contract__household__applicant", "contract__unit__building")
             .order_by("contract_id", "month")
         )
         by_contract: dict[int, list[Bill]] = {}
@@ -208,18 +206,22 @@ def send_reminders(today: date | None = None, *, at: datetime | None = None) -> 
             .values_list("contract_id")
             .annotate(owed=Sum(F("amount") - F("paid")))
         )
-        messages, events = [], []
+        events = []
         for contract_id, group in by_contract.items():
             contract = group[0].contract
             owed = owing.get(contract_id) or sum(b.outstanding for b in group)
             days = max(sent[b.pk] for b in group)
             more = f"等 {len(group)} 期" if len(group) > 1 else ""
-            messages.append(
-                (
-                    contract.household.phone,
-                    f"【安居】您的公租房租金已逾期 {days} 天（账单 {group[0].reference}{more}），"
-                    f"累计欠缴 {owed:,.2f} 元，请尽快缴纳。如已缴纳请忽略。",
-                )
+            text = (
+                f"您的公租房租金已逾期 {days} 天（账单 {group[0].reference}{more}），"
+                f"累计欠缴 {owed:,.2f} 元，请尽快缴纳。如已缴纳请忽略。"
+            )
+            notify_household(
+                contract.household,
+                f"租金逾期提醒：逾期 {days} 天，欠缴 {owed:,.2f} 元",
+                text,
+                url=reverse("my-cases"),
+                sms=f"【安居】{text}",
             )
             events.append(
                 Event(
@@ -233,17 +235,7 @@ def send_reminders(today: date | None = None, *, at: datetime | None = None) -> 
                 )
             )
         record_events(events)
-        transaction.on_commit(lambda: _send_all(messages))
     return len(sent)
-
-
-def _send_all(messages: list[tuple[str, str]]) -> None:
-    """One failed message must not stop the others; the reminder row stays (no resend spam)."""
-    for phone, text in messages:
-        try:
-            send_sms(phone, text)
-        except Exception:
-            log.exception("rent reminder SMS not sent")
 
 
 # Contracts with at least their county's number of overdue unpaid months; {only} narrows it

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from allocation.models import Offer
@@ -15,8 +16,8 @@ from archive.numbering import next_yearly_number
 from archive.services import record_event
 from geo.models import Unit
 from housing.errors import NotAllowed
+from housing.inbox import notify_household
 from housing.models import Applicant
-from housing.sms import send_sms
 from tenancy import contract_pdf, subsidy
 from tenancy.models import Contract, LeaseTemplate, TenancyPolicy
 from tenancy.signing import SignRequest, contract_signer
@@ -159,12 +160,14 @@ def draft(offer_id: int, *, start: date, months: int, clauses: str = "", actor) 
             household_id=household.pk,
             after={"contract": contract.pk, "sha256": contract.draft.sha256},
         )
-        transaction.on_commit(
-            lambda: send_sms(
-                household.phone,
-                f"【安居】您的公租房租赁合同 {contract.number} 已生成，"
-                "请登录“我的申请”阅读并确认签署。",
-            )
+        notify_household(
+            household,
+            f"租赁合同 {contract.number} 待您确认",
+            f"您的公租房租赁合同 {contract.number}（{unit_address(unit)}）已生成，"
+            "请阅读合同全文，用短信验证码确认签署。",
+            url=reverse("my-contract", args=[contract.pk]),
+            sms=f"【安居】您的公租房租赁合同 {contract.number} 已生成，"
+            "请登录“我的申请”阅读并确认签署。",
         )
     return contract
 
@@ -299,11 +302,12 @@ def approve(contract_id: int, *, actor) -> Contract:
                 "draft_sha256": contract.draft_id,
             },
         )
-        transaction.on_commit(
-            lambda: send_sms(
-                contract.household.phone,
-                f"【安居】租赁合同 {contract.number} 已签订，可登录下载。请按约定日期办理入住。",
-            )
+        notify_household(
+            contract.household,
+            f"租赁合同 {contract.number} 已签订",
+            "运营单位已审核并加盖电子签章，可下载已签章合同。请按约定日期办理入住。",
+            url=reverse("my-contract", args=[contract.pk]),
+            sms=f"【安居】租赁合同 {contract.number} 已签订，可登录下载。请按约定日期办理入住。",
         )
     return contract
 

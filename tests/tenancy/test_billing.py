@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from archive.models import Event
-from housing.models import SmsMessage
+from housing.models import InboxMessage, SmsMessage
 from tenancy import tasks
 from tenancy.models import ArrearsWarning, Bill, Contract, Reminder, TenancyPolicy
 from tenancy.services import billing, payments
@@ -312,6 +312,11 @@ def test_reminders_go_once_at_each_step_and_only_for_unpaid_bills(
     texts = _texts_to(contract)[before:]
     assert len(texts) == 2 and "逾期 7 天" in texts[0] and "逾期 30 天" in texts[1]
     assert bill_of(contract, month).reference in texts[0]
+    inbox = InboxMessage.objects.filter(applicant=contract.household.applicant)
+    assert [m.subject.split("，")[0] for m in inbox.order_by("pk")][-2:] == [
+        "租金逾期提醒：逾期 7 天",
+        "租金逾期提醒：逾期 30 天",
+    ], "each reminder stays as a 站内信, not only an SMS"
     assert not Reminder.objects.filter(bill__contract=paid).exists()
     assert (
         Event.objects.filter(action="rent.reminded", household_id=contract.household_id).count()

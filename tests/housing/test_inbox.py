@@ -38,11 +38,13 @@ def test_a_message_is_listed_once_as_new_then_read_and_only_to_its_owner(client)
 @pytest.mark.django_db
 def test_the_sms_goes_only_when_the_change_commits(django_capture_on_commit_callbacks):
     owner = Applicant.objects.create(phone="13900000003")
-    with django_capture_on_commit_callbacks(execute=True) as pending:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                inbox.notify(owner, "不会发出的通知")
-                raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as pending,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        inbox.notify(owner, "不会发出的通知")
+        raise RuntimeError("the change failed")
     assert pending == []
     assert not InboxMessage.objects.filter(applicant=owner).exists()
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from allocation.models import Offer
 from archive import documents
+from archive.models import Event
 from archive.services import record_access, record_event
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope, profile_of, region_scope
@@ -36,16 +37,16 @@ TABS = {
 }
 
 
-def _may_act(user) -> bool:
+def may_act(user) -> bool:
     profile = profile_of(user)
     return user.is_superuser or (profile is not None and profile.role in ACTING_ROLES)
 
 
-def _contracts(user):
+def visible_contracts(user):
     return Contract.objects.filter(estate_scope(user, "unit__building__estate__"))
 
 
-def _offers(user):
+def visible_offers(user):
     return Offer.objects.filter(
         estate_scope(user, "unit__building__estate__"),
         status=Offer.Status.ACCEPTED,
@@ -58,9 +59,11 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "awaiting_approval"
     today = timezone.localdate()
     if tab == "offers":
-        rows = _offers(request.user).select_related("household", "unit__building__estate", "round")
+        rows = visible_offers(request.user).select_related(
+            "household", "unit__building__estate", "round"
+        )
     else:
-        rows = _contracts(request.user).select_related("household", "unit__building__estate")
+        rows = visible_contracts(request.user).select_related("household", "unit__building__estate")
         if tab == "expiring":
             rows = rows.filter(
                 status=Contract.Status.ACTIVE, end_date__lte=today + timedelta(days=92)
@@ -68,10 +71,13 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         else:
             rows = rows.filter(status=tab)
     counts = {
-        "offers": _offers(request.user).count(),
+        "offers": visible_offers(request.user).count(),
         **{
             row["status"]: row["n"]
-            for row in _contracts(request.user).values("status").order_by().annotate(n=Count("pk"))
+            for row in visible_contracts(request.user)
+            .values("status")
+            .order_by()
+            .annotate(n=Count("pk"))
         },
     }
     return render(
@@ -103,9 +109,10 @@ class DraftForm(forms.Form):
 @staff_required
 def contract_new(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = get_object_or_404(
-        _offers(request.user).select_related("household", "unit__building__estate"), pk=offer_id
+        visible_offers(request.user).select_related("household", "unit__building__estate"),
+        pk=offer_id,
     )
-    if not _may_act(request.user):
+    if not may_act(request.user):
         raise PermissionDenied(_("合同由运营单位或县（区）住房保障部门生成。"))
     policy = contracts.policy_for(offer.household.county)
     form = DraftForm(
@@ -143,7 +150,7 @@ class MoveInForm(forms.Form):
 @staff_required
 def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = get_object_or_404(
-        _contracts(request.user).select_related(
+        visible_contracts(request.user).select_related(
             "household", "unit__building__estate", "approved_by", "template"
         ),
         pk=contract_id,
@@ -154,7 +161,15 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
         "staff/contracts/detail.html",
         {
             "contract": contract,
-            "may_act": _may_act(request.user),
+            "history": Event.objects.filter(
+                household_id=contract.household_id,
+                action__startswith="contract.",
+                after__contract=contract.pk,
+            )
+            .select_related("actor")
+            .order_by("at", "pk"),
+            "cancellable": contract.status in contracts.CANCELLABLE,
+            "may_act": may_act(request.user),
             "move_in": MoveInForm(initial={"day": contract.start_date}),
             "address": contracts.unit_address(contract.unit),
         },
@@ -163,7 +178,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @staff_required
 def contract_file(request: HttpRequest, contract_id: int) -> HttpResponse:
-    contract = get_object_or_404(_contracts(request.user), pk=contract_id)
+    contract = get_object_or_404(visible_contracts(request.user), pk=contract_id)
     document = contract.signed or contract.draft
     record_access(request, "contract_pdf", contract.pk)
     response = FileResponse(iter([documents.read(document)]), content_type="application/pdf")
@@ -172,8 +187,8 @@ def contract_file(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 
 def _acting(request: HttpRequest, contract_id: int) -> Contract:
-    contract = get_object_or_404(_contracts(request.user), pk=contract_id)
-    if not _may_act(request.user):
+    contract = get_object_or_404(visible_contracts(request.user), pk=contract_id)
+    if not may_act(request.user):
         raise PermissionDenied(_("合同由运营单位或县（区）住房保障部门审核。"))
     return contract
 
@@ -188,6 +203,19 @@ def contract_approve(request: HttpRequest, contract_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("合同已签订并加盖电子签章，已短信通知承租人。"))
+    return redirect("contract-detail", contract_id=contract.pk)
+
+
+@staff_required
+@require_POST
+def contract_cancel(request: HttpRequest, contract_id: int) -> HttpResponse:
+    contract = _acting(request, contract_id)
+    try:
+        contracts.cancel(contract.pk, reason=request.POST.get("reason", ""), actor=request.user)
+    except NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("合同已作废，已通知承租人；可为该配租结果重新生成合同。"))
     return redirect("contract-detail", contract_id=contract.pk)
 
 

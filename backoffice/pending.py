@@ -13,11 +13,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from allocation.models import Offer, Round
-from backoffice import allocation, publishing, review
+from backoffice import allocation, contracts, publishing, review
 from backoffice.claims import pending_count
 from disclosure.models import Objection
-from geo.jurisdiction import may
+from geo.jurisdiction import estate_scope, may
 from housing.models import Application
+from tenancy.models import Contract
+from tenancy.selectors import open_warnings
 
 # An offer still unconfirmed this close to its deadline is worth a call to the household.
 OFFER_WARNING = timedelta(days=2)
@@ -42,7 +44,13 @@ class Section:
 
 def pending_work(user) -> list[Section]:
     """The user's pending work, by module; a module that is not the user's work is left out."""
-    sections = [_review(user), _publishing(user), _allocation(user)]
+    sections = [
+        _review(user),
+        _publishing(user),
+        _allocation(user),
+        _contracts(user),
+        _operations(user),
+    ]
     return [s for s in sections if s is not None and s.tasks]
 
 
@@ -149,3 +157,68 @@ def _allocation(user) -> Section | None:
         for row in expiring
     ] or [Task(_("即将到期、尚未确认的配租"), 0, f"{rounds}?status={Round.Status.CHOOSING}")]
     return Section(_("轮候配租"), tasks)
+
+
+# Leases about to end are worth a renewal conversation three months ahead.
+EXPIRING = timedelta(days=92)
+
+
+def _contracts(user) -> Section | None:
+    if not contracts.may_act(user):
+        return None
+    today = timezone.localdate()
+    counts = (
+        contracts.visible_contracts(user)
+        .order_by()
+        .aggregate(
+            **{
+                status: Count("pk", filter=Q(status=status))
+                for status in ("awaiting_tenant", "awaiting_approval", "signed")
+            },
+            expiring=Count(
+                "pk", filter=Q(status=Contract.Status.ACTIVE, end_date__lte=today + EXPIRING)
+            ),
+        )
+    )
+    listing = reverse("contracts")
+    return Section(
+        _("合同签订"),
+        [
+            Task(
+                _("待生成合同的配租"),
+                contracts.visible_offers(user).count(),
+                f"{listing}?tab=offers",
+            ),
+            Task(
+                _("待审核签章的合同"),
+                counts["awaiting_approval"],
+                f"{listing}?tab=awaiting_approval",
+            ),
+            Task(
+                _("待承租人确认的合同"), counts["awaiting_tenant"], f"{listing}?tab=awaiting_tenant"
+            ),
+            Task(_("已签订、待办理入住"), counts["signed"], f"{listing}?tab=signed"),
+            Task(_("3 个月内到期的合同"), counts["expiring"], f"{listing}?tab=expiring"),
+        ],
+    )
+
+
+def _operations(user) -> Section | None:
+    """运营管理: arrears warnings, then each 配后管理 queue's own counts (grid workers too)."""
+    tasks = []
+    if contracts.may_act(user):
+        tasks.append(
+            Task(
+                _("未解除的欠租预警"),
+                open_warnings(estate_scope(user, "contract__unit__building__estate__")).count(),
+                reverse("rent-arrears") + "#warnings-title",
+                urgent=True,
+            )
+        )
+    for queue in OPERATIONS_QUEUES:
+        tasks += queue(user)
+    return Section(_("运营管理"), tasks) if tasks else None
+
+
+# Each 配后管理 queue's `pending_tasks(user)`; a queue that is not the user's work returns [].
+OPERATIONS_QUEUES: list = []

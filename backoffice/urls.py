@@ -111,6 +111,11 @@ urlpatterns = [
     path("contracts/<int:contract_id>/", contracts.contract_detail, name="contract-detail"),
     path("contracts/<int:contract_id>/pdf/", contracts.contract_file, name="contract-pdf"),
     path(
+        "contracts/<int:contract_id>/cancel/",
+        contracts.contract_cancel,
+        name="contract-cancel",
+    ),
+    path(
         "contracts/<int:contract_id>/approve/",
         contracts.contract_approve,
         name="contract-approve",

@@ -312,6 +312,54 @@ def approve(contract_id: int, *, actor) -> Contract:
     return contract
 
 
+CANCELLABLE = (
+    Contract.Status.AWAITING_TENANT,
+    Contract.Status.AWAITING_APPROVAL,
+    Contract.Status.SIGNED,
+)
+
+
+def cancel(contract_id: int, *, reason: str, actor) -> Contract:
+    """作废: a lease not yet moved into is withdrawn with a reason (wrong data, a changed term);
+    its offer is freed so a corrected lease can be drafted for it. The cancelled copy stays."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise NotAllowed("请填写作废原因（至少 4 个字），它会记入档案并告知承租人。")
+    with transaction.atomic():
+        contract = (
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("household__applicant", "unit__building")
+            .get(pk=contract_id)
+        )
+        if contract.status not in CANCELLABLE:
+            raise NotAllowed(
+                f"合同{contract.get_status_display()}，不能作废；已入住的合同通过退出办理终止。"
+            )
+        offer_id = contract.offer_id
+        before = contract.status
+        contract.status = Contract.Status.CANCELLED
+        contract.offer = None  # the offer may get a corrected lease; the event keeps the link
+        contract.save(update_fields=["status", "offer"])
+        record_event(
+            "contract.cancelled",
+            f"合同 {contract.number} 作废",
+            actor=actor,
+            reason=reason,
+            unit_id=contract.unit_id,
+            estate_id=contract.unit.building.estate_id,
+            household_id=contract.household_id,
+            before={"status": before, "offer": offer_id},
+            after={"contract": contract.pk, "status": contract.status},
+        )
+        notify_household(
+            contract.household,
+            f"租赁合同 {contract.number} 已作废",
+            f"作废原因：{reason}。如需重新签订，运营单位将另行生成合同并通知您。",
+            url=reverse("my-cases"),
+        )
+    return contract
+
+
 def move_in(contract_id: int, *, day: date, actor) -> Contract:
     """Keys handed over: the contract runs and the unit is occupied, together or not at all."""
     with transaction.atomic():

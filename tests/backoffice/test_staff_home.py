@@ -31,6 +31,7 @@ ROWS = {
     "allocation-rounds": re.compile(r'href="/staff/allocation/rounds/\d+/"'),
     "review-claims": re.compile(r'href="/staff/review/claims/\d+/"'),
     "publishing-objections": re.compile(r'<article class="objection">'),
+    "contracts": re.compile(r'href="/staff/contracts/(?:\d+/"|offers/\d+/new/")'),
 }
 
 
@@ -145,11 +146,14 @@ def test_streets_and_communities_see_only_their_review_work(client, cast, work):
     )
 
 
-def test_an_operator_is_told_there_is_nothing_to_approve(client, cast, work):
+def test_an_operator_sees_its_leases_and_rent_but_no_review_work(client, cast, work):
     client.force_login(cast.users["operator"])
-    html = client.get(reverse("staff-home")).content.decode()
-    assert "您的岗位没有需要在后台审批或发布的事项" in html
-    assert not TASK.findall(html)
+    shown = tasks(client)
+    assert "待审核签章的合同" in shown and "未解除的欠租预警" in shown
+    for other in ("待我办理的申请", "待处理的公示异议", "待发布公告的批次草稿"):
+        assert other not in shown
+    for label in ("待生成合同的配租", "待审核签章的合同", "已签订、待办理入住"):
+        assert rows_at(client, shown[label][1]) == shown[label][0], label
 
 
 def test_another_county_s_work_is_not_counted(client, cast, work):

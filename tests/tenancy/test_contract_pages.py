@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from archive import documents
 from geo.models import Unit
-from housing.models import Applicant, SmsMessage
+from housing.models import Applicant, InboxMessage, SmsMessage
 from tenancy.models import Contract, LeaseTemplate
 from tenancy.services import contracts
 from tests.personas import make_staff
@@ -147,3 +147,45 @@ def test_county_staff_keep_versioned_templates_and_unknown_placeholders_are_refu
     operator = make_staff("t-op2", "operator", operator=offer.unit.building.estate.operator)
     client.force_login(operator)
     assert client.get(f"/staff/contracts/templates/{county.pk}/").status_code == 404
+
+
+def test_a_wrong_lease_is_cancelled_with_a_reason_and_its_offer_gets_a_corrected_one(
+    client, offer, operator_staff
+):
+    first = contracts.draft(offer.pk, start=START, months=12, actor=operator_staff)
+    client.force_login(operator_staff)
+    detail = client.get(f"/staff/contracts/{first.pk}/").content.decode()
+    assert "作废合同" in detail and "生成租赁合同" in detail  # the timeline shows the draft
+    no_reason = client.post(f"/staff/contracts/{first.pk}/cancel/", {"reason": " "}, follow=True)
+    assert "请填写作废原因" in no_reason.content.decode()
+    first.refresh_from_db()
+    assert first.status == Contract.Status.AWAITING_TENANT
+
+    client.post(f"/staff/contracts/{first.pk}/cancel/", {"reason": "租期开始日期填错"})
+    first.refresh_from_db()
+    assert first.status == Contract.Status.CANCELLED and first.offer_id is None
+    assert "租期开始日期填错" in client.get(f"/staff/contracts/{first.pk}/").content.decode()
+    assert offer.household.head_name in client.get("/staff/contracts/?tab=offers").content.decode()
+    again = contracts.draft(offer.pk, start=START, months=24, actor=operator_staff)
+    assert again.number != first.number and again.status == Contract.Status.AWAITING_TENANT
+    assert InboxMessage.objects.filter(
+        applicant=offer.household.applicant, subject=f"租赁合同 {first.number} 已作废"
+    ).exists()
+
+
+def test_a_lease_in_force_is_not_cancelled_and_streets_cannot_cancel(client, offer, operator_staff):
+    contract = contracts.draft(offer.pk, start=START, months=12, actor=operator_staff)
+    street = make_staff("t-street-c", "street", region=offer.unit.building.estate.street)
+    client.force_login(street)
+    assert (
+        client.post(f"/staff/contracts/{contract.pk}/cancel/", {"reason": "试图作废"}).status_code
+        == 403
+    )
+    Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.ACTIVE)
+    client.force_login(operator_staff)
+    page = client.post(
+        f"/staff/contracts/{contract.pk}/cancel/", {"reason": "试图作废"}, follow=True
+    ).content.decode()
+    assert "不能作废" in page and "作废合同" not in page
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.ACTIVE

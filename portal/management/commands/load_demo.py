@@ -89,6 +89,24 @@ class Command(BaseCommand):
                 "{bills} 份租金账单，{payments} 笔缴费。".format(**counts)
             )
         )
+        self._introduce_tenant()
+
+    def _introduce_tenant(self) -> None:
+        """Who to sign in as to try the tenant's side (a synthetic household of the demo)."""
+        from tenancy.models import Contract
+
+        waiting = (
+            Contract.objects.filter(
+                status=Contract.Status.AWAITING_TENANT, household__applicant__isnull=False
+            )
+            .select_related("household")
+            .first()
+        )
+        if waiting is not None:
+            self.stdout.write(
+                f"演示承租人：手机 {waiting.household.phone} 在 /apply/login/ 登录（验证码见 "
+                f"/dev/sms/），在“我的申请”阅读并签署合同 {waiting.number}。"
+            )
 
     def _counties(self, conf: dict) -> list[County]:
         result = []

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from geo.demo.plan import County, plan_city
 from geo.demo.write import write_plan
-from geo.models import Estate, Region
+from geo.models import Estate, Region, Unit
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 
@@ -102,6 +102,16 @@ class Command(BaseCommand):
             .select_related("household")
             .first()
         )
+        unlinked = (
+            Unit.objects.filter(status=Unit.Status.OCCUPIED)
+            .exclude(contracts__status=Contract.Status.ACTIVE)
+            .count()
+        )
+        if unlinked:
+            self.stdout.write(
+                f"另有 {unlinked} 套已入住的演示房屋未补录租赁合同（--contracts 决定补录多少），"
+                "它们没有账单。"
+            )
         if waiting is not None:
             self.stdout.write(
                 f"演示承租人：手机 {waiting.household.phone} 在 /apply/login/ 登录（验证码见 "

@@ -158,6 +158,7 @@ test: setup
 bench: demo
 	$(PY) bench/run.py
 	$(PY) bench/billing.py
+	$(PY) bench/recheck.py
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ Each count uses the same filter as the list it links to, so the number and the l
 
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from django.db.models import Count, Min, Q
 from django.urls import reverse
@@ -215,10 +216,20 @@ def _operations(user) -> Section | None:
                 urgent=True,
             )
         )
-    for queue in OPERATIONS_QUEUES:
-        tasks += queue(user)
+    for module in OPERATIONS_QUEUES:
+        tasks += import_module(module).pending_tasks(user)
     return Section(_("运营管理"), tasks) if tasks else None
 
 
-# Each 配后管理 queue's `pending_tasks(user)`; a queue that is not the user's work returns [].
-OPERATIONS_QUEUES: list = []
+# Each 配后管理 queue's module, whose `pending_tasks(user)` lists its counts ([] when it is not
+# the user's work). Imported when asked: those modules import Task from here.
+OPERATIONS_QUEUES = [
+    "backoffice.recheck",
+    "backoffice.annual_reviews",
+    "backoffice.renewals",
+    "backoffice.repairs",
+    "backoffice.violations",
+    "backoffice.inspections",
+    "backoffice.exits",
+    "backoffice.evaluation",
+]

@@ -3,14 +3,23 @@ from django.urls import path
 
 from backoffice import (
     allocation,
+    annual_reviews,
     assets,
     claims,
     contracts,
+    evaluation,
+    exits,
     home,
+    inspections,
+    operations,
     publishing,
+    recheck,
+    renewals,
     rent,
+    repairs,
     review,
     views,
+    violations,
 )
 
 urlpatterns = [
@@ -131,6 +140,7 @@ urlpatterns = [
         contracts.template_edit,
         name="contract-template-edit",
     ),
+    path("operations/", operations.overview, name="operations"),
     path("operations/rent/", rent.overview, name="rent"),
     path("operations/rent/bills/", rent.bill_list, name="rent-bills"),
     path("operations/rent/bills/<int:bill_id>/", rent.bill_detail, name="rent-bill"),
@@ -138,5 +148,105 @@ urlpatterns = [
     path("operations/rent/import/", rent.statement_import, name="rent-import"),
     path("operations/rent/import/commit/", rent.statement_commit, name="rent-import-commit"),
     path("operations/rent/arrears/", rent.arrears, name="rent-arrears"),
+    # 年审 and 续租 (issue 13): the queues, a case, the county's decision
+    path("operations/annual-reviews/", annual_reviews.review_list, name="annual-reviews"),
+    path(
+        "operations/annual-reviews/<int:review_id>/",
+        annual_reviews.review_detail,
+        name="annual-review",
+    ),
+    path(
+        "operations/annual-reviews/<int:review_id>/decide/",
+        annual_reviews.review_decide,
+        name="annual-review-decide",
+    ),
+    path("operations/renewals/", renewals.renewal_list, name="renewals"),
+    path("operations/renewals/<int:renewal_id>/", renewals.renewal_detail, name="renewal"),
+    path(
+        "operations/renewals/<int:renewal_id>/decide/",
+        renewals.renewal_decide,
+        name="renewal-decide",
+    ),
+    path(
+        "operations/renewals/<int:renewal_id>/recheck/",
+        renewals.renewal_recheck,
+        name="renewal-recheck",
+    ),
+    # 运营管理 · 动态核查 (issue 13): re-check hits, decisions, runs
+    path("operations/recheck/", recheck.queue, name="recheck"),
+    path("operations/recheck/runs/", recheck.runs, name="recheck-runs"),
+    path("operations/recheck/runs/start/", recheck.run_now, name="recheck-run-now"),
+    path("operations/recheck/<int:hit_id>/", recheck.detail, name="recheck-hit"),
+    path("operations/recheck/<int:hit_id>/decide/", recheck.decide, name="recheck-decide"),
+    # 运营管理 · 维修 (repairs, issue 13)
+    path("operations/repairs/", repairs.queue, name="repairs"),
+    path("operations/repairs/new/", repairs.new, name="repair-new"),
+    path("operations/repairs/<int:repair_id>/", repairs.detail, name="repair-detail"),
+    path("operations/repairs/<int:repair_id>/assign/", repairs.assign, name="repair-assign"),
+    path("operations/repairs/<int:repair_id>/schedule/", repairs.schedule, name="repair-schedule"),
+    path("operations/repairs/<int:repair_id>/close/", repairs.close, name="repair-close"),
+    path(
+        "operations/repairs/<int:repair_id>/photos/<int:photo_id>/",
+        repairs.photo,
+        name="repair-photo",
+    ),
+    # 运营管理 · 违规处理 and 入户巡查 (violations, issue 13)
+    path("operations/violations/", violations.queue, name="violations"),
+    path("operations/violations/<int:case_id>/", violations.detail, name="violation"),
+    path(
+        "operations/violations/<int:case_id>/record/",
+        violations.add_record,
+        name="violation-record",
+    ),
+    path(
+        "operations/violations/<int:case_id>/conclude/",
+        violations.conclude,
+        name="violation-conclude",
+    ),
+    path("operations/violations/<int:case_id>/decide/", violations.decide, name="violation-decide"),
+    path(
+        "operations/violations/<int:case_id>/follow-up/",
+        violations.follow_up,
+        name="violation-follow-up",
+    ),
+    path(
+        "operations/violations/<int:case_id>/photos/<str:sha256>/",
+        violations.photo,
+        name="violation-photo",
+    ),
+    path(
+        "operations/violations/complaints/",
+        violations.complaint_list,
+        name="violation-complaints",
+    ),
+    path(
+        "operations/violations/complaints/<int:complaint_id>/",
+        violations.complaint_detail,
+        name="violation-complaint",
+    ),
+    path("operations/violations/arrears/", violations.arrears, name="violation-arrears"),
+    path("operations/violations/idle/", violations.idle, name="violation-idle"),
+    path(
+        "operations/violations/utility/",
+        violations.utility_import,
+        name="violation-utility-import",
+    ),
+    path(
+        "operations/violations/utility/commit/",
+        violations.utility_commit,
+        name="violation-utility-commit",
+    ),
+    path("inspections/", inspections.unit_list, name="inspections"),
+    path("inspections/units/<int:unit_id>/", inspections.visit, name="inspection-visit"),
+    # 退出 and 考核评价 (issue 13): the exit queue and steps, the operators' quarterly scores
+    path("operations/exits/", exits.exit_list, name="exits"),
+    path("operations/exits/new/", exits.exit_new, name="exit-new"),
+    path("operations/exits/<int:exit_id>/", exits.exit_detail, name="exit"),
+    path("operations/exits/<int:exit_id>/inspect/", exits.exit_inspect, name="exit-inspect"),
+    path("operations/exits/<int:exit_id>/settle/", exits.exit_settle, name="exit-settle"),
+    path("operations/exits/<int:exit_id>/withdraw/", exits.exit_withdraw, name="exit-withdraw"),
+    path("operations/evaluation/", evaluation.overview, name="evaluation"),
+    path("operations/evaluation/compute/", evaluation.compute, name="evaluation-compute"),
+    path("operations/evaluation/publish/", evaluation.publish, name="evaluation-publish"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

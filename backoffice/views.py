@@ -83,6 +83,8 @@ def module(request: HttpRequest, slug: str) -> HttpResponse:
 
 def modules_context(request: HttpRequest) -> dict:
     """The navigation, for every back-office page."""
+    from backoffice import operations  # it imports staff_required from here
+
     if not request.path.startswith("/staff/"):
         return {}
     built = {
@@ -90,7 +92,7 @@ def modules_context(request: HttpRequest) -> dict:
         "review": reverse("review-queue"),
         "allocation": reverse("allocation"),
         "contracts": reverse("contracts"),
-        "operations": reverse("rent"),
+        "operations": reverse("operations"),
     }
     return {
         "staff_modules": [
@@ -104,4 +106,5 @@ def modules_context(request: HttpRequest) -> dict:
         ],
         "staff_profile": profile_of(request.user) if request.user.is_authenticated else None,
         "publishing_url": reverse("publishing"),
+        "operations_nav": operations.subnav(request.path),
     }

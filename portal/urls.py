@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from layers import api, ogc
 from layers import views as layer_views
-from portal import resident, views
+from portal import operator_scores, resident, views
 
 api_patterns = [
     path("estates/", api.EstateList.as_view(), name="api-estates"),
@@ -44,6 +44,7 @@ urlpatterns = [
     path("my/rounds/<int:round_id>/choose/", resident.my_choose, name="my-choose"),
     path("my/offers/<int:offer_id>/accept/", resident.my_offer_accept, name="my-offer-accept"),
     path("my/offers/<int:offer_id>/refuse/", resident.my_offer_refuse, name="my-offer-refuse"),
+    path("operators/", operator_scores.operator_scores, name="operator-scores"),  # 考核结果
     path("", include("housing.urls")),
     path("", include("tenancy.urls")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,8 @@ which record archive events (一房一档 / 一户一档).
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,17 @@ from geo.models import Region, Unit
 from housing.models import Household
 
 LIVE = ["awaiting_tenant", "awaiting_approval", "signed", "active"]
+
+
+class DateRange(models.Func):
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+# The lease's days, both ends included: a renewal starting the day after does not overlap.
+TERM = DateRange(
+    "start_date", "end_date", RangeBoundary(inclusive_lower=True, inclusive_upper=True)
+)
 
 
 def default_subsidy_tiers() -> list[dict]:
@@ -45,6 +58,16 @@ class TenancyPolicy(models.Model):
     due_day = models.PositiveSmallIntegerField(_("每月缴费截止日"), default=15)
     reminder_days = models.JSONField(_("逾期提醒（天）"), default=list)
     arrears_warning_months = models.PositiveSmallIntegerField(_("欠租预警（月）"), default=6)
+    # 退出: the notice a tenant gives, and the transition of a household no longer eligible.
+    exit_notice_days = models.PositiveSmallIntegerField(_("退租提前通知（天）"), default=30)
+    transition_months = models.PositiveSmallIntegerField(_("不符合条件过渡期（月）"), default=6)
+    market_rent_factor = models.DecimalField(
+        _("过渡期租金（公租房租金倍数）"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.50"),
+        help_text=_("过渡期按市场租金计收：公租房租金 × 该倍数"),
+    )
 
     class Meta:
         verbose_name = _("租赁规则")
@@ -154,6 +177,15 @@ class Contract(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # 续租: the lease this one continues (no offer, no move-in; it starts the day after).
+    renews = models.OneToOneField(
+        "self",
+        verbose_name=_("续租自"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+    )
 
     class Meta:
         verbose_name = _("租赁合同")
@@ -164,14 +196,33 @@ class Contract(models.Model):
             models.Index(fields=["unit", "status"], name="contract_unit_idx"),
         ]
         constraints = [
-            # One live lease per unit and per household, whoever clicks at the same moment.
+            # One live lease per unit and per household, whoever clicks at the same moment;
+            # a renewal (renews set) may wait beside the lease it continues, never overlap it.
             models.UniqueConstraint(
-                fields=["unit"], condition=Q(status__in=LIVE), name="one_live_contract_per_unit"
+                fields=["unit"],
+                condition=Q(status__in=LIVE, renews__isnull=True),
+                name="one_live_contract_per_unit",
             ),
             models.UniqueConstraint(
                 fields=["household"],
-                condition=Q(status__in=LIVE),
+                condition=Q(status__in=LIVE, renews__isnull=True),
                 name="one_live_contract_per_household",
+            ),
+            ExclusionConstraint(
+                name="live_contracts_of_unit_do_not_overlap",
+                expressions=[
+                    ("unit", RangeOperators.EQUAL),
+                    (TERM, RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=LIVE),
+            ),
+            ExclusionConstraint(
+                name="live_contracts_of_household_do_not_overlap",
+                expressions=[
+                    ("household", RangeOperators.EQUAL),
+                    (TERM, RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=LIVE),
             ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=F("start_date")), name="contract_term_positive"

@@ -4,6 +4,7 @@ with its archive event; the unit's status changes only here."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -391,4 +392,82 @@ def move_in(contract_id: int, *, day: date, actor) -> Contract:
             before={"unit_status": before},
             after={"unit_status": Unit.Status.OCCUPIED, "check_in": day.isoformat()},
         )
+    return contract
+
+
+def draft_renewal(
+    contract_id: int, *, months: int, actor, income_per_head: Decimal | None = None
+) -> Contract:
+    """续租: the next lease of the same household and unit, from the day after the old one
+    ends, on the county's current template, rent and subsidy tiers; then confirmed by the
+    tenant and signed by the operator like any lease. It runs without a move-in (activated by
+    tenancy.services.renewals when its first day comes). Call inside the approval's
+    transaction."""
+    old = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("household", "unit__building__estate__operator")
+        .get(pk=contract_id)
+    )
+    if old.status != Contract.Status.ACTIVE:
+        raise NotAllowed("只有履行中的合同可以续签。")
+    household, unit = old.household, old.unit
+    policy = policy_for(household.county)
+    if not 1 <= months <= policy.max_term_months:
+        raise NotAllowed(
+            f"续租期限须在 1 到 {policy.max_term_months} 个月之间（{household.county.name}规定）。"
+        )
+    try:
+        off = subsidy.monthly_subsidy(
+            unit.monthly_rent,
+            priorities=household.priorities,
+            income_per_head=income_per_head,
+            tiers=policy.subsidy_tiers,
+        )
+    except subsidy.TierError as exc:
+        raise NotAllowed(str(exc)) from exc
+    template = current_template(household.county)
+    start = old.end_date + timedelta(days=1)
+    contract = Contract(
+        number=_number(),
+        renews=old,
+        household=household,
+        unit=unit,
+        template=template,
+        monthly_rent=unit.monthly_rent,
+        monthly_subsidy=off,
+        deposit=old.deposit,  # the deposit held carries over to the renewed lease
+        start_date=start,
+        end_date=add_months(start, months) - timedelta(days=1),
+        created_by=actor,
+    )
+    try:
+        body = contract_pdf.fill(template.body, _values(contract, policy, months))
+    except contract_pdf.ContractDataError as exc:
+        raise NotAllowed(str(exc)) from exc
+    pdf = contract_pdf.render_pdf(title=template.title, body_html=body, number=contract.number)
+    contract.draft = documents.store(
+        pdf, name=f"{contract.number}-待签.pdf", content_type="application/pdf"
+    )
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError as exc:
+        raise NotAllowed("该合同已有续租合同，或续租期与其他合同重叠。") from exc
+    record_event(
+        "contract.drafted",
+        f"生成续租合同 {contract.number}（续 {old.number}，{unit_address(unit)}）",
+        actor=actor,
+        unit_id=unit.pk,
+        estate_id=unit.building.estate_id,
+        household_id=household.pk,
+        after={"contract": contract.pk, "renews": old.pk, "sha256": contract.draft.sha256},
+    )
+    notify_household(
+        household,
+        f"续租合同 {contract.number} 待您确认",
+        f"您的续租申请已获同意，续租合同 {contract.number}（{start:%Y-%m-%d} 起）已生成，"
+        "请阅读合同全文，用短信验证码确认签署。",
+        url=reverse("my-contract", args=[contract.pk]),
+        sms=f"【安居】您的续租合同 {contract.number} 已生成，请登录“我的申请”阅读并确认签署。",
+    )
     return contract

@@ -9,6 +9,7 @@ from backoffice import (
     contracts,
     evaluation,
     exits,
+    credit,
     home,
     inspections,
     operations,
@@ -248,5 +249,23 @@ urlpatterns = [
     path("operations/evaluation/", evaluation.overview, name="evaluation"),
     path("operations/evaluation/compute/", evaluation.compute, name="evaluation-compute"),
     path("operations/evaluation/publish/", evaluation.publish, name="evaluation-publish"),
+    # 信用管理
+    path("credit/", credit.home, name="credit"),
+    path("credit/proposals/", credit.proposal_list, name="credit-proposals"),
+    path("credit/proposals/new/", credit.proposal_new, name="credit-proposal-new"),
+    path("credit/proposals/<int:proposal_id>/", credit.proposal_detail, name="credit-proposal"),
+    path(
+        "credit/proposals/<int:proposal_id>/<str:action>/",
+        credit.proposal_act,
+        name="credit-proposal-act",
+    ),
+    path("credit/records/", credit.record_list, name="credit-records"),
+    path("credit/records/<int:record_id>/", credit.record_detail, name="credit-record"),
+    path(
+        "credit/records/<int:record_id>/repair/<str:action>/",
+        credit.record_repair,
+        name="credit-record-repair",
+    ),
+    path("credit/query/", credit.query, name="credit-query"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

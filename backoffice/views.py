@@ -21,7 +21,7 @@ MODULES = [
     ("allocation", _("轮候配租"), _("轮候名单、房源发布、摇号与选房、配租结果"), True),
     ("contracts", _("合同签订"), _("租赁合同的生成、签订与续签"), True),
     ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), True),
-    ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), False),
+    ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), True),
     ("assets", _("资产管理"), _("项目、楼栋、房屋与房源地理数据"), True),
     ("archives", _("档案管理"), _("一房一档、一户一档"), False),
 ]
@@ -93,6 +93,7 @@ def modules_context(request: HttpRequest) -> dict:
         "allocation": reverse("allocation"),
         "contracts": reverse("contracts"),
         "operations": reverse("operations"),
+        "credit": reverse("credit"),
     }
     return {
         "staff_modules": [

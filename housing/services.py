@@ -4,6 +4,7 @@ publicity and approval. Every change is one transaction with its archive event."
 import re
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,6 +14,8 @@ from django.utils.translation import gettext
 from archive.numbering import next_yearly_number
 from archive.ratelimit import Rate, hit
 from archive.services import record_event
+from credit import selectors as credit
+from credit.models import Effect
 from disclosure.calendar import add_working_days
 from disclosure.models import Kind, Objection, Publication
 from disclosure.services import enqueue_publication
@@ -238,6 +241,11 @@ def _save_application(
         raise NotAllowed(
             gettext("请填写家庭成员（至少包括申请人本人），可点击“查询部门数据”自动填写。")
         )
+    if submit:
+        ids = [application.id_number, *(m.get("id_number", "") for m in members)]
+        held = credit.holds([i for i in ids if i], Effect.APPLY, timezone.localdate())
+        if held:
+            raise NotAllowed(held[0].reason)
     if not application.number:
         application.number = _number()
     application.save()
@@ -395,6 +403,7 @@ def _record_check(application: Application, answers: dict, actor) -> DataCheck:
     facts = rules.facts_from_answers(answers, members)
     county_rules = list(EligibilityRule.objects.filter(county=application.county))
     findings = rules.apply_rules(county_rules, facts, {d: a.source for d, a in answers.items()})
+    findings.append(_credit_finding(application))
     check = DataCheck.objects.create(
         application=application,
         actor=actor,
@@ -409,6 +418,23 @@ def _record_check(application: Application, answers: dict, actor) -> DataCheck:
         after={"passed": check.passed, "evidence": [a.payload_hash for a in answers.values()]},
     )
     return check
+
+
+def _credit_finding(application: Application) -> rules.Finding:
+    """The city-wide credit database beside the departments: records in effect that bar an
+    application, for the applicant and every member."""
+    ids = [application.id_number, *application.members.values_list("id_number", flat=True)]
+    held = credit.holds([i for i in ids if i], Effect.APPLY, timezone.localdate())
+    return rules.Finding(
+        criterion="credit",
+        label="在效失信记录（不得申请）" if not held else held[0].reason,
+        operator="=",
+        threshold=Decimal("0"),
+        unit="条",
+        found=Decimal(len(held)),
+        source="信用管理",
+        passed=not held,
+    )
 
 
 REVIEW_COLUMNS = [

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "backoffice",
     "disclosure",
     "exchange",
+    "credit",
     "housing",
     "allocation",
     "tenancy",

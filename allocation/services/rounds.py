@@ -13,6 +13,8 @@ from allocation.permissions import may_allocate
 from allocation.services import AllocationError
 from allocation.services.waitlist import mark_changed, policy_for, publish_waitlist
 from archive.services import record_event
+from credit import selectors as credit
+from credit.models import Effect
 from disclosure.models import Kind
 from disclosure.services import enqueue_publication
 from geo.models import Region, Unit
@@ -97,7 +99,8 @@ _OPEN = [Round.Status.DRAFT, Round.Status.ANNOUNCED, Round.Status.DRAWN, Round.S
 
 def invited(round_: Round) -> list[WaitlistEntry]:
     """Who the round invites, in waitlist order: waiting households not in another open round,
-    with no pending offer, for whom at least one of the round's units is the right size."""
+    with no pending offer and no credit record in effect that suspends allocation, for whom at
+    least one of the round's units is the right size."""
     policy = policy_for(round_.county)
     rooms = set(selectors.round_units(round_).values_list("rooms", flat=True))
     busy = set(
@@ -105,9 +108,13 @@ def invited(round_: Round) -> list[WaitlistEntry]:
         .exclude(round=round_)
         .values_list("household_id", flat=True)
     ) | set(Offer.objects.filter(status="pending").values_list("household_id", flat=True))
+    waiting = list(selectors.waiting_entries(round_.county))
+    held = credit.held_back_ids(
+        [e.household.head_id_index for e in waiting], Effect.ALLOCATE, timezone.localdate()
+    )
     entries = []
-    for entry in selectors.waiting_entries(round_.county):
-        if entry.household_id in busy:
+    for entry in waiting:
+        if entry.household_id in busy or entry.household.head_id_index in held:
             continue
         if not any(selectors.fits(policy, entry.household.size, r) for r in rooms):
             continue

@@ -15,6 +15,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from allocation.models import Offer, Round
 from allocation.services import rounds
+from credit.models import Proposal, Record
 from disclosure.models import Page, Publication
 from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
@@ -82,8 +83,18 @@ def by_offer(world: "World", role: str) -> list[tuple[str, dict]]:
 
 
 def modules(world: "World", role: str) -> list[tuple[str, dict]]:
-    # "credit" is a module not built yet (a page says so); a built or unknown one is a 404.
-    return [("inside", {"slug": "credit"}), ("missing", {"slug": "nope"})]
+    # "archives" is a module not built yet (a page says so); a built or unknown one is a 404.
+    return [("inside", {"slug": "archives"}), ("missing", {"slug": "nope"})]
+
+
+def acting(kind: str, param: str, action: str) -> Callable:
+    """A POST-only action on an object: the object's id and the action's name."""
+    plain = by(kind, param)
+
+    def fill(world: "World", role: str) -> list[tuple[str, dict]]:
+        return [(where, kwargs | {"action": action}) for where, kwargs in plain(world, role)]
+
+    return fill
 
 
 def export_query(world: "World", role: str) -> str:
@@ -142,6 +153,7 @@ FILL: dict[str, Spec] = {
     "contract-detail": Spec(fill=by("contract", "contract_id")),
     "contract-pdf": Spec(fill=by("contract", "contract_id")),
     "contract-approve": Spec(fill=by("contract", "contract_id"), post_only=True),
+    "contract-cancel": Spec(fill=by("contract", "contract_id"), post_only=True),
     "contract-move-in": Spec(fill=by("contract", "contract_id"), post_only=True),
     "contract-templates": Spec(),
     "contract-template-edit": Spec(fill=by("county", "county_id")),
@@ -152,6 +164,15 @@ FILL: dict[str, Spec] = {
     "rent-import": Spec(),
     "rent-import-commit": Spec(post_only=True),
     "rent-arrears": Spec(),
+    "credit": Spec(),
+    "credit-proposals": Spec(),
+    "credit-proposal-new": Spec(),
+    "credit-proposal": Spec(fill=by("proposal", "proposal_id")),
+    "credit-proposal-act": Spec(fill=acting("proposal", "proposal_id", "confirm"), post_only=True),
+    "credit-records": Spec(),
+    "credit-record": Spec(fill=by("record", "record_id")),
+    "credit-record-repair": Spec(fill=acting("record", "record_id", "ask"), post_only=True),
+    "credit-query": Spec(),
 }
 
 
@@ -225,13 +246,15 @@ class World:
             return obj.round.county_id, None
         if kind == "county":
             return obj.pk, None
+        if kind in ("proposal", "record"):
+            return obj.county_id, None
         return None, None
 
     def inside(self, kind: str, obj, role: str) -> bool:
         if kind == "page":
             return True  # policies and guides belong to no region
-        if kind == "claim" and role not in ("city", "district"):
-            return False  # only county and city departments verify people
+        if kind in ("claim", "proposal", "record") and role not in ("city", "district"):
+            return False  # only county and city departments verify people and decide credit
         region_id, operator_id = self.place(kind, obj)
         if self.operator_of(role):
             return operator_id is not None and operator_id == self.operator_of(role)
@@ -333,6 +356,8 @@ def world(cast) -> World:
             "contract": list(
                 Contract.objects.select_related("unit__building__estate").order_by("pk")
             ),
+            "proposal": list(Proposal.objects.order_by("county_id", "pk").distinct("county_id")),
+            "record": list(Record.objects.order_by("county_id", "pk").distinct("county_id")),
             "bill": list(  # one bill per estate
                 Bill.objects.select_related("contract__unit__building__estate")
                 .order_by("contract__unit__building__estate_id", "pk")

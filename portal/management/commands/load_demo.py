@@ -14,6 +14,7 @@ from tqdm import tqdm
 from geo.demo.plan import County, plan_city
 from geo.demo.write import write_plan
 from geo.models import Estate, Region, Unit
+from housing.models import Application
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 
@@ -81,13 +82,15 @@ class Command(BaseCommand):
         counts["applications"] = seed_demo_applications()
         counts["rounds"] = seed_demo_allocation(actor=_demo_clerk())
         counts |= seed_demo_tenancy(_demo_clerk(), existing=contracts)
+        counts |= _seed_credit()
         aftercare = _seed_aftercare()
         self.stdout.write(
             self.style.SUCCESS(
                 "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
                 "{units} 套房屋，{pois} 个周边设施，{publications} 份公示公告，"
                 "{applications} 份申请，{rounds} 个配租批次，{contracts} 份租赁合同，"
-                "{bills} 份租金账单，{payments} 笔缴费。".format(**counts)
+                "{bills} 份租金账单，{payments} 笔缴费，{credit_records} 条失信记录"
+                "（{credit_repaired} 条已修复）。".format(**counts)
             )
         )
         self.stdout.write("配后管理演示：" + "；".join(aftercare) + "。")
@@ -113,6 +116,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"另有 {unlinked} 套已入住的演示房屋未补录租赁合同（--contracts 决定补录多少），"
                 "它们没有账单。"
+            )
+        blocked = Application.objects.filter(
+            stage=Application.Stage.DRAFT, applicant__phone=CREDIT_BLOCKED_PHONE
+        ).exists()
+        if blocked:
+            self.stdout.write(
+                f"演示失信：手机 {CREDIT_BLOCKED_PHONE} 登录后提交草稿申请，"
+                "会因严重失信记录被拦截。"
             )
         if waiting is not None:
             self.stdout.write(
@@ -158,6 +169,62 @@ def _demo_clerk():
     return user
 
 
+CREDIT_BLOCKED_PHONE = "13955500001"
+
+
+def _seed_credit() -> dict:
+    """The credit demo needs people, which credit (below housing) cannot look up: demo
+    households (not the one left to sign a lease), a few people without one, and a drafted
+    application whose applicant has a severe record in effect."""
+    from datetime import date
+
+    from credit.demo import Person, seed_demo_credit
+    from exchange.idcard import make_id_number
+    from exchange.synthetic import person_name
+    from housing.models import Household
+    from tenancy.models import Contract
+
+    waiting = Contract.objects.filter(status=Contract.Status.AWAITING_TENANT).values("household_id")
+    households = (
+        Household.objects.exclude(pk__in=waiting).select_related("county").order_by("pk")[:82]
+    )
+    people = [Person(h.head_name, h.head_id_number, h.county, h.pk) for h in households]
+    county = Region.objects.get(adcode="341602")
+    for n in range(110 - len(people)):
+        number = make_id_number(county.adcode, date(1970 + n % 25, 1 + n % 12, 5), 700 + n)
+        people.append(Person(person_name(number), number, county))
+    return seed_demo_credit(people, actor=_demo_clerk(), blocked=_blocked_draft(county))
+
+
+def _blocked_draft(county: Region):
+    """A draft ready to submit, whose applicant a county found to have lied before."""
+    from datetime import date
+
+    from credit.demo import Person
+    from exchange.idcard import make_id_number
+    from exchange.synthetic import person_name, record
+    from housing import services
+    from housing.models import Applicant
+
+    number = make_id_number(county.adcode, date(1979, 6, 1), 960)
+    street = Region.objects.filter(parent=county).order_by("adcode").first()
+    community = Region.objects.filter(parent=street).order_by("adcode").first()
+    applicant, _ = Applicant.objects.get_or_create(phone=CREDIT_BLOCKED_PHONE)
+    application = Application(
+        applicant=applicant,
+        name=person_name(number),
+        id_number=number,
+        phone=CREDIT_BLOCKED_PHONE,
+        county=county,
+        street=street,
+        community=community,
+        housing_situation="租住私房",
+        current_area=28,
+        employer="（演示）某公司",
+        consent=True,
+    )
+    services.save_application(application, record("police", number)["members"], submit=False)
+    return Person(application.name, number, county)
 def _seed_aftercare() -> list[str]:
     """配后管理 cases in every queue, each made through its services: reviews and renewals
     first (they shorten a few leases), then re-check hits, repairs, violations, and exits with

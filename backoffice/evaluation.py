@@ -3,6 +3,7 @@ and (for the city) computing and publishing a quarter. An operator sees only its
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,17 +41,14 @@ def pending_tasks(user) -> list[Task]:
     if not may_score(user):
         return []
     last = evaluation.Quarter.of(timezone.localdate()).previous()
-    rows = OperatorScore.objects.filter(quarter=last.name)
-    url = "?".join([_url(), f"quarter={last.name}"])
-    if not rows.exists():
-        return [Task(_("考核评价：%(q)s 待计算") % {"q": last.label}, 1, url)]
-    return [
-        Task(
-            _("考核评价：%(q)s 待公开") % {"q": last.label},
-            rows.filter(published_at__isnull=True).count(),
-            url,
-        )
-    ]
+    counts = OperatorScore.objects.filter(quarter=last.name).aggregate(
+        scored=Count("pk"), unpublished=Count("pk", filter=Q(published_at__isnull=True))
+    )
+    # The count is of scores to publish, not of the ranking's rows: link to the form that acts.
+    url = f"{_url()}?quarter={last.name}#compute-title"
+    if not counts["scored"]:
+        return [Task(_("考核评价：%(q)s 待计算") % {"q": last.title}, 1, url)]
+    return [Task(_("考核评价：%(q)s 待公开") % {"q": last.title}, counts["unpublished"], url)]
 
 
 def _url() -> str:
@@ -89,7 +87,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "staff/evaluation/overview.html",
         {
             "quarter": quarter,
-            "label": evaluation.Quarter.parse(quarter).label if quarter else "",
+            "label": evaluation.Quarter.parse(quarter).title if quarter else "",
             "quarters": quarters,
             "rows": rows,
             "rules": rules,

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from backoffice.pending import pending_work
 from backoffice.views import staff_required
@@ -19,7 +20,7 @@ QUEUES = [
     ("repairs", _("维修")),
     ("violations", _("违规处理")),
     ("inspections", _("网格巡查")),
-    ("exits", _("退出")),
+    ("exits", pgettext_lazy("move-out", "退出")),
     ("evaluation", _("考核评价")),
 ]
 PREFIXES = ("/staff/operations/", "/staff/inspections/")

@@ -29,7 +29,7 @@ def operator_scores(request: HttpRequest) -> HttpResponse:
         "portal/operators.html",
         {
             "quarter": quarter,
-            "label": evaluation.Quarter.parse(quarter).label if quarter else "",
+            "label": evaluation.Quarter.parse(quarter).title if quarter else "",
             "quarters": quarters,
             "rows": rows,
             "rules": rules,

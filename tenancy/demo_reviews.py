@@ -34,7 +34,10 @@ def _answers(contract: Contract) -> dict:
 
 
 def load(today: date) -> str:
-    """Create the demo cases; returns a one-line Chinese summary."""
+    """Create the demo cases; returns a one-line Chinese summary (once: a second load adds
+    nothing)."""
+    if AnnualReview.objects.exclude(status=AnnualReview.Status.OPEN).exists():
+        return "年审与续租演示数据已存在"
     source = SyntheticSource()
     clerk = get_user_model().objects.filter(username=DEMO_CLERK).first()
     for back in range(60, -1, -1):

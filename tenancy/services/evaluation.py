@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.services import record_event
 from geo.models import Operator, Region, Unit
@@ -51,7 +52,13 @@ class Quarter:
 
     @property
     def label(self) -> str:
+        """Chinese, for notices and the archive (they are published as written)."""
         return f"{self.year}年第{self.number}季度"
+
+    @property
+    def title(self) -> str:
+        """The label in the reader's language, for pages."""
+        return gettext("%(year)s年第%(number)s季度") % {"year": self.year, "number": self.number}
 
     @property
     def first(self) -> date:
@@ -339,14 +346,16 @@ def score_operators(quarter: str, *, actor, now: datetime | None = None) -> list
         }
         scores = []
         for op, city in cities.items():
-            metrics = {key: values[key].get(op) for key in METRICS}
+            # Scored from the figures as stored and published, so anyone can redo the sum.
+            metrics = {
+                key: (None if values[key].get(op) is None else round(values[key][op], 4))
+                for key in METRICS
+            }
             score, _ = OperatorScore.objects.update_or_create(
                 operator_id=op,
                 quarter=q.name,
                 defaults={
-                    "metrics": {
-                        k: (round(v, 4) if v is not None else None) for k, v in metrics.items()
-                    },
+                    "metrics": metrics,
                     "score": total_score(metrics, rules[city]),
                     "units": units.get(op, 0),
                     "computed_at": now,

@@ -5,6 +5,7 @@ The patterns are read from the URLconf, so no page escapes: a new staff URL fail
 `test_every_staff_url_is_mapped` until FILL says how to fill its parameters.
 """
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
+from PIL import Image
 
 from allocation.models import Offer, Round
 from allocation.services import rounds
@@ -21,7 +23,18 @@ from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
 from housing import services as housing
 from housing.models import Applicant, Application, IdentityClaim
-from tenancy.models import Bill, Contract
+from tenancy.models import (
+    AnnualReview,
+    Bill,
+    Contract,
+    Exit,
+    RecheckHit,
+    Renewal,
+    Repair,
+    RepairPhoto,
+    ViolationCase,
+)
+from tenancy.services import complaints, violations
 from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +108,22 @@ def acting(kind: str, param: str, action: str) -> Callable:
         return [(where, kwargs | {"action": action}) for where, kwargs in plain(world, role)]
 
     return fill
+
+
+def case_photo(world: "World", role: str) -> list[tuple[str, dict]]:
+    picked = [
+        (where, {"case_id": case.pk, "sha256": case.records.first().photos.first().sha256})
+        for where, case in world.picks("case", role)
+    ]
+    return [*picked, ("missing", {"case_id": MISSING, "sha256": "0" * 64})]
+
+
+def repair_photo(world: "World", role: str) -> list[tuple[str, dict]]:
+    picked = [
+        (where, {"repair_id": photo.repair_id, "photo_id": photo.pk})
+        for where, photo in world.picks("repair_photo", role)
+    ]
+    return [*picked, ("missing", {"repair_id": MISSING, "photo_id": MISSING})]
 
 
 def export_query(world: "World", role: str) -> str:
@@ -173,6 +202,51 @@ FILL: dict[str, Spec] = {
     "credit-record": Spec(fill=by("record", "record_id")),
     "credit-record-repair": Spec(fill=acting("record", "record_id", "ask"), post_only=True),
     "credit-query": Spec(),
+    # 运营管理 (issue 13): every queue is scoped by the estate of the lease (or of the repair)
+    "operations": Spec(),
+    "recheck": Spec(),
+    "recheck-runs": Spec(),
+    "recheck-run-now": Spec(post_only=True),
+    "recheck-hit": Spec(fill=by("hit", "hit_id")),
+    "recheck-decide": Spec(fill=by("hit", "hit_id"), post_only=True),
+    "annual-reviews": Spec(),
+    "annual-review": Spec(fill=by("annual_review", "review_id")),
+    "annual-review-decide": Spec(fill=by("annual_review", "review_id"), post_only=True),
+    "renewals": Spec(),
+    "renewal": Spec(fill=by("renewal", "renewal_id")),
+    "renewal-decide": Spec(fill=by("renewal", "renewal_id"), post_only=True),
+    "renewal-recheck": Spec(fill=by("renewal", "renewal_id"), post_only=True),
+    "repairs": Spec(),
+    "repair-new": Spec(),
+    "repair-detail": Spec(fill=by("repair", "repair_id")),
+    "repair-assign": Spec(fill=by("repair", "repair_id"), post_only=True),
+    "repair-schedule": Spec(fill=by("repair", "repair_id"), post_only=True),
+    "repair-close": Spec(fill=by("repair", "repair_id"), post_only=True),
+    "repair-photo": Spec(fill=repair_photo),
+    "violations": Spec(),
+    "violation": Spec(fill=by("case", "case_id")),
+    "violation-record": Spec(fill=by("case", "case_id"), post_only=True),
+    "violation-conclude": Spec(fill=by("case", "case_id"), post_only=True),
+    "violation-decide": Spec(fill=by("case", "case_id"), post_only=True),
+    "violation-follow-up": Spec(fill=by("case", "case_id"), post_only=True),
+    "violation-photo": Spec(fill=case_photo),
+    "violation-complaints": Spec(),
+    "violation-complaint": Spec(fill=by("complaint", "complaint_id")),
+    "violation-arrears": Spec(),
+    "violation-idle": Spec(),
+    "violation-utility-import": Spec(),
+    "violation-utility-commit": Spec(post_only=True),
+    "inspections": Spec(),
+    "inspection-visit": Spec(fill=by("unit", "unit_id")),
+    "exits": Spec(),
+    "exit-new": Spec(),
+    "exit": Spec(fill=by("exit", "exit_id")),
+    "exit-inspect": Spec(fill=by("exit", "exit_id"), post_only=True),
+    "exit-settle": Spec(fill=by("exit", "exit_id"), post_only=True),
+    "exit-withdraw": Spec(fill=by("exit", "exit_id"), post_only=True),
+    "evaluation": Spec(),
+    "evaluation-compute": Spec(post_only=True),
+    "evaluation-publish": Spec(post_only=True),
 }
 
 
@@ -225,7 +299,13 @@ class World:
 
     def place(self, kind: str, obj) -> tuple[int | None, int | None]:
         """(the most precise region it lies in, its operator)."""
-        if kind == "bill":
+        if kind == "repair_photo":
+            obj, kind = obj.repair, "repair"
+        if kind in ("repair", "complaint"):
+            obj, kind = obj.estate, "estate"
+        if kind == "case":
+            obj, kind = obj.unit, "unit"
+        if kind in ("bill", "hit", "annual_review", "renewal", "exit"):
             obj, kind = obj.contract, "contract"
         if kind in ("accepted_offer", "contract"):
             obj, kind = obj.unit, "unit"
@@ -335,6 +415,8 @@ def world(cast) -> World:
         actor=woyang,
     )
     units = Unit.objects.select_related("building__estate").order_by("building__estate_id", "pk")
+    renewal_in(county, community)
+    cases, filed = violations_everywhere(cast.users["city"])
     return World(
         cast=cast,
         parent=dict(Region.objects.values_list("pk", "parent_id")),
@@ -358,13 +440,95 @@ def world(cast) -> World:
             ),
             "proposal": list(Proposal.objects.order_by("county_id", "pk").distinct("county_id")),
             "record": list(Record.objects.order_by("county_id", "pk").distinct("county_id")),
-            "bill": list(  # one bill per estate
-                Bill.objects.select_related("contract__unit__building__estate")
-                .order_by("contract__unit__building__estate_id", "pk")
-                .distinct("contract__unit__building__estate_id")
+            "bill": one_per_estate(Bill),
+            "hit": one_per_estate(RecheckHit),
+            "annual_review": one_per_estate(AnnualReview),
+            "renewal": one_per_estate(Renewal),
+            "exit": one_per_estate(Exit),
+            "repair": list(
+                Repair.objects.select_related("estate")
+                .order_by("estate_id", "pk")
+                .distinct("estate_id")
             ),
+            "repair_photo": list(
+                RepairPhoto.objects.select_related("repair__estate")
+                .order_by("repair__estate_id", "pk")
+                .distinct("repair__estate_id")
+            ),
+            "case": cases,
+            "complaint": filed,
         },
     )
+
+
+LEASE_ESTATE = "contract__unit__building__estate"
+
+
+def one_per_estate(model) -> list:
+    """One row of a model hanging off a lease for each estate (the demo's and the fixture's)."""
+    return list(
+        model.objects.select_related(LEASE_ESTATE)
+        .order_by(f"{LEASE_ESTATE}_id", "pk")
+        .distinct(f"{LEASE_ESTATE}_id")
+    )
+
+
+def renewal_in(county: Region, community: Region) -> Renewal:
+    """A pending renewal of a running lease in the district's county (the demo asks for
+    renewals elsewhere), in the community's own estates when it has one."""
+    contract = (
+        Contract.objects.filter(
+            unit__building__estate__district=county,
+            status=Contract.Status.ACTIVE,
+            renewals__isnull=True,
+        )
+        .select_related("unit__building__estate")
+        .order_by("pk")
+    )
+    contract = (
+        contract.filter(unit__building__estate__community=community).first() or contract.first()
+    )
+    return Renewal.objects.create(
+        contract=contract, household_id=contract.household_id, months=36, answers={}
+    )
+
+
+def violations_everywhere(root) -> tuple[list, list]:
+    """A violation case with a photographed visit on every estate with units, and a public
+    complaint on every published one, so each role has one inside and others outside."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(out, "JPEG")
+    cases, filed = [], []
+    estates = Estate.objects.filter(buildings__units__isnull=False).distinct().order_by("pk")
+    for n, estate in enumerate(estates):
+        unit = Unit.objects.filter(building__estate=estate).order_by("pk").first()
+        case = violations.open_case(
+            kind_code="sublet",
+            unit_id=unit.pk,
+            contract_id=None,
+            household_id=None,
+            source="manual",
+            source_ref=f"urls:{n}",
+            summary="线索",
+            evidence={},
+            actor=root,
+        )
+        violations.add_record(
+            case.pk, kind="visit", text="核查", photos=[("p.jpg", out.getvalue())], actor=root
+        )
+        cases.append(ViolationCase.objects.select_related("unit__building__estate").get(pk=case.pk))
+        if estate.published:
+            filed.append(
+                complaints.submit(
+                    estate_id=estate.pk,
+                    place="",
+                    kind_code="",
+                    text="这套房子长期没有人住，门口广告很多",
+                    anonymous=True,
+                    phone="",
+                )
+            )
+    return cases, filed
 
 
 def expected(spec: Spec, role: str, where: str, inside: int | None) -> set[int]:
@@ -438,13 +602,28 @@ def test_staff_url_answers_by_role_and_jurisdiction(client, world, name):
     assert not problems, "\n".join(problems)
 
 
+# 配后管理's objects, each scoped by the estate it concerns.
+AFTERCARE = (
+    "hit",
+    "annual_review",
+    "renewal",
+    "repair",
+    "repair_photo",
+    "case",
+    "complaint",
+    "exit",
+)
+
+
 def test_the_map_has_objects_on_both_sides_of_every_line(world):
     """The jurisdiction checks above mean something only if there is something to find."""
-    for kind in ("estate", "unit", "application", "publication", "round"):
+    for kind in ("estate", "unit", "application", "publication", "round", *AFTERCARE):
         for role in ("district", "street", "community", "operator"):
             where = {w for w, _obj in world.picks(kind, role)}
             assert "outside" in where, (kind, role)
         assert "inside" in {w for w, _obj in world.picks(kind, "district")}, kind
+    for kind in AFTERCARE:
+        assert "inside" in {w for w, _obj in world.picks(kind, "operator")}, kind
     for role in ("street", "community", "operator"):
         assert "inside" in {w for w, _obj in world.picks("estate", role)}, role
     for role in ("street", "community"):

@@ -86,7 +86,7 @@ def test_start_page_counts_only_the_jurisdiction(client, cast):
 
 def test_unbuilt_modules_say_so(client, cast):
     client.force_login(cast.users["community"])
-    html = client.get("/staff/credit/").content.decode()
+    html = client.get("/staff/archives/").content.decode()
     assert "尚未开放" in html
 
 

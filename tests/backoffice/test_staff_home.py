@@ -16,6 +16,8 @@ from backoffice.pending import OFFER_WARNING
 from disclosure.models import Objection, Publication
 from geo.models import Region, Unit
 from housing.models import Applicant, Application, IdentityClaim
+from tenancy.models import OperatorScore
+from tenancy.services.evaluation import Quarter
 from tests.backoffice.test_review_listing import decide, new_case
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,23 @@ ROWS = {
     "review-claims": re.compile(r'href="/staff/review/claims/\d+/"'),
     "publishing-objections": re.compile(r'<article class="objection">'),
     "contracts": re.compile(r'href="/staff/contracts/(?:\d+/"|offers/\d+/new/")'),
+    # 运营管理 (issue 13): each queue's rows link to one case, or (renewals' leases ending
+    # soon, utility and arrears leads) show the lease or the unit to act on.
+    "recheck": re.compile(r'href="/staff/operations/recheck/\d+/"'),
+    "recheck-runs": re.compile(r'<span class="tag tag--bad">'),  # an interrupted run
+    "annual-reviews": re.compile(r'href="/staff/operations/annual-reviews/\d+/"'),
+    "renewals": re.compile(
+        r'href="/staff/operations/renewals/\d+/"'
+        r'|<td data-label="合同"><a href="/staff/contracts/\d+/"'
+    ),
+    "repairs": re.compile(r'href="/staff/operations/repairs/\d+/"'),
+    "violations": re.compile(r'href="/staff/operations/violations/\d+/"'),
+    "violation-complaints": re.compile(r'href="/staff/operations/violations/complaints/\d+/"'),
+    "violation-idle": re.compile(r'<tr><td data-label="项目" lang="zh-Hans">'),
+    "violation-arrears": re.compile(r'<tr><td data-label="合同编号">'),
+    "inspections": re.compile(r'<li class="card"><a href="/staff/inspections/units/\d+/"'),
+    "exits": re.compile(r'href="/staff/operations/exits/\d+/"'),
+    "evaluation": re.compile(r'<tr><td class="num" data-label="排名">'),
 }
 
 
@@ -190,8 +209,32 @@ def test_the_start_page_takes_a_few_queries_however_much_waits(
     Offer.objects.filter(status="pending").update(expires_at=timezone.now() + OFFER_WARNING / 2)
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(reverse("staff-home"))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(HARD_CAP):
         client.get(reverse("staff-home"))
+
+
+# The start page at its busiest (the city; a county has one review aggregate more and no
+# scores): 4 queries to know who asks (session, user, profile, region) and 4 for the stock
+# summary beside the list, then one per group of counts, each an aggregate over its list's own
+# filter: review 2 (the review chains, claims), publishing 1, allocation 3 (the counties, rounds,
+# expiring offers), contracts 2 (leases, accepted offers), and 运营管理 15: arrears warnings 1,
+# re-check 2 (hits, the latest run), annual reviews 1, renewals 2 (requests, leases ending),
+# repairs 1, violations 6 (cases, the rules, the latest utility month, idle units, complaints,
+# arrears leads), exits 1, the operators' scores 1.
+HARD_CAP = 4 + 4 + 2 + 1 + 3 + 2 + 15
+
+
+def test_the_city_is_sent_to_score_the_operators(client, cast, work):
+    """The scores' count is of those to publish, so it links to the form that publishes."""
+    client.force_login(cast.users["city"])
+    last = Quarter.of(timezone.localdate()).previous()
+    shown = tasks(client)
+    count, url = shown[f"考核评价：{last.label} 待公开"]
+    assert count == OperatorScore.objects.filter(quarter=last.name, published_at=None).count()
+    assert url == reverse("evaluation") + f"?quarter={last.name}#compute-title"
+    assert 'id="compute-title"' in client.get(url).content.decode()
+    client.force_login(cast.users["district"])
+    assert not [label for label in tasks(client) if label.startswith("考核评价")]
 
 
 def test_rounds_are_counted_by_the_step_they_wait_for(client, cast, work):

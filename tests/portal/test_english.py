@@ -106,9 +106,10 @@ class PageText(HTMLParser):
     def chinese(self) -> list[str]:
         """Every piece of non-data text holding a Han character. The <title> may name the
         city, and repeat data the page marks (an estate's or a notice's name)."""
-        title = " ".join(self.title).replace(settings.ANJU_CITY_NAME, "")
+        title = " ".join(self.title)
         for text in sorted(self.data, key=len, reverse=True):
-            title = title.replace(text, "")
+            title = title.replace(text, "")  # data first: a notice's title names the city too
+        title = title.replace(settings.ANJU_CITY_NAME, "")
         return [text for text in [title, *self.texts] if HAN.search(text)]
 
 

@@ -84,6 +84,7 @@ class Command(BaseCommand):
         counts |= seed_demo_tenancy(_demo_clerk(), existing=contracts)
         counts |= _seed_credit()
         aftercare = _seed_aftercare()
+        _publish_waiting()
         self.stdout.write(
             self.style.SUCCESS(
                 "演示数据已生成：{regions} 个街道/社区，{estates} 个项目，{buildings} 栋楼，"
@@ -179,10 +180,14 @@ def _seed_credit() -> dict:
     from datetime import date
 
     from credit.demo import Person, seed_demo_credit
+    from credit.models import Proposal
     from exchange.idcard import make_id_number
     from exchange.synthetic import person_name
     from housing.models import Household
     from tenancy.models import Contract
+
+    if Proposal.objects.filter(source_ref__startswith="DEMO-").exists():
+        return {"credit_records": 0, "credit_repaired": 0, "credit_pending": 0}  # loaded once
 
     waiting = Contract.objects.filter(status=Contract.Status.AWAITING_TENANT).values("household_id")
     households = (
@@ -236,3 +241,16 @@ def _seed_aftercare() -> list[str]:
     today = timezone.localdate()
     steps = (demo_reviews, demo_recheck, demo_repairs, demo_violations, demo_exits)
     return [step.load(today) for step in steps]
+
+
+def _publish_waiting() -> None:
+    """What the worker would do at once: every queued publication (vacancy releases of the
+    demo's exits, notices), then the lists that changed while one was on its way."""
+    from credit.publication import publish_changed
+    from disclosure.services import pending_outbox_ids, process_outbox
+
+    while True:
+        for outbox_id in pending_outbox_ids():
+            process_outbox(outbox_id)
+        if not publish_changed():
+            return

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from archive.fields import BlindIndexField, EncryptedCharField
 from geo.models import Region
@@ -28,7 +29,7 @@ class Stage(models.TextChoices):
     APPLICATION = "application", _("申请")
     ALLOCATION = "allocation", _("轮候配租")
     USE = "use", _("使用")
-    EXIT = "exit", _("退出")
+    EXIT = "exit", pgettext_lazy("move-out", "退出")
 
 
 class Effect(models.TextChoices):
@@ -72,7 +73,7 @@ class Subject(models.Model):
 
     class Kind(models.TextChoices):
         PERSON = "person", _("个人")
-        ORGANISATION = "organisation", _("单位")
+        ORGANISATION = "organisation", pgettext_lazy("credit subject", "单位")
 
     kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=100)
@@ -113,7 +114,7 @@ class Proposal(models.Model):
         REVIEW = "review", _("申请审核")
         ALLOCATION = "allocation", _("轮候配租")
         VIOLATION = "violation", _("违规处理")
-        EXIT = "exit", _("退出")
+        EXIT = "exit", pgettext_lazy("move-out", "退出")
         MANUAL = "manual", _("人工录入")
 
     class Status(models.TextChoices):

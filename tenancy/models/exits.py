@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenancy.models.contracts import Contract
 
@@ -104,8 +105,8 @@ class Exit(models.Model):
     OPEN = ["notice", "transition", "settlement"]
 
     class Meta:
-        verbose_name = _("退出")
-        verbose_name_plural = _("退出")
+        verbose_name = pgettext_lazy("move-out", "退出")
+        verbose_name_plural = pgettext_lazy("move-out", "退出")
         ordering = ["move_out_by", "pk"]
         indexes = [models.Index(fields=["status", "move_out_by"], name="exit_status_due_idx")]
         constraints = [

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from archive.services import record_event
+from credit import selectors as credit
+from credit.models import Effect
 from exchange.sources import DataSource
 from housing.errors import NotAllowed
 from housing.inbox import notify_household
@@ -59,6 +61,9 @@ def may_apply(contract: Contract, today: date | None = None) -> str | None:
         return "该合同已有正在办理的续租申请。"
     if Contract.objects.filter(renews=contract, status__in=LIVE).exists():
         return "该合同已同意续租，续租合同正在办理或已生效。"
+    held = credit.holds([contract.household.head_id_number], Effect.RENEW, today)
+    if held:
+        return held[0].reason
     return None
 
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from archive import documents
 from archive.images import PhotoRejected, clean_photo
 from archive.services import record_event
+from credit import services as credit
+from credit.services import CreditError
 from geo.jurisdiction import estate_scope, profile_of
 from geo.models import Unit
 from housing.errors import NotAllowed
@@ -257,6 +259,37 @@ def conclude_investigation(case_id: int, *, found: bool, reason: str, actor) -> 
     return case
 
 
+def _propose_credit(case: ViolationCase, actor) -> None:
+    """The decision's proposed record goes to 信用管理 as a proposal (认定 happens there,
+    after the household is told and may object); a code not in the catalogue stops the
+    decision, so nothing is half-done."""
+    household = case.household
+    try:
+        proposal = credit.propose(
+            subject=credit.person(
+                household.head_name, household.head_id_number, household_id=household.pk
+            ),
+            conduct_code=case.proposed_credit["conduct"],
+            county=household.county,
+            source="violation",
+            source_ref=f"violation:{case.pk}",
+            facts=f"{case.kind.name}：{case.proposed_credit['reason']}（违规处理决定：{case.decision_reason}）",
+            actor=actor,
+        )
+    except CreditError as exc:
+        raise NotAllowed(f"建议信用记录：{exc}") from exc
+    case.proposed_credit["proposal"] = proposal.pk
+    case.save(update_fields=["proposed_credit"])
+    notify_household(
+        household,
+        f"拟认定失信：{proposal.conduct.name}",
+        f"{household.county.name}住房保障部门拟认定您“{proposal.conduct.name}”"
+        f"（{proposal.conduct.get_level_display()}），{proposal.conduct.consequence}。"
+        f"如有异议，请于 {proposal.objection_until:%Y-%m-%d} 前向该部门提出。",
+        url=reverse("my-cases"),
+    )
+
+
 @transaction.atomic
 def decide(
     case_id: int,
@@ -319,6 +352,8 @@ def decide(
             )
             case.outcome = Outcome.EXIT
     case.save()
+    if case.proposed_credit and case.household is not None:
+        _propose_credit(case, actor)
     label = case.get_decision_display()
     _event(
         case,

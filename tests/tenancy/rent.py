@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 
+from credit.models import Subject
 from tenancy.models import (
     ArrearsWarning,
     Bill,
@@ -32,12 +33,14 @@ def lease(
     rent: str = "600.00",
     subsidy: str = "180.00",
     skip: int = 0,
+    no_credit_record: bool = False,
 ) -> Contract:
     """A lease recorded by the demo (the bulk path), now running `start`..`end` with these
     figures and no bills: tests own their dates, so the demo's calendar cannot move them."""
     contract = (
         Contract.objects.filter(number__startswith="CL", household__county__adcode=county)
         .exclude(_in_aftercare())
+        .exclude(_credit_subject() if no_credit_record else Q(pk__in=[]))
         .order_by("pk")
         .select_related("household", "unit__building__estate")[skip]
     )
@@ -66,6 +69,11 @@ def _in_aftercare() -> Q:
     for model in by_contract:
         busy |= Q(Exists(model.objects.filter(contract=OuterRef("pk"))))
     return busy
+
+
+def _credit_subject() -> Q:
+    """Households the credit demo recorded (a record may bar their renewal)."""
+    return Q(Exists(Subject.objects.filter(household_id=OuterRef("household_id"))))
 
 
 def forget_bills(contract: Contract) -> None:

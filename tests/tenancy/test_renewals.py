@@ -159,3 +159,28 @@ def test_approval_drafts_the_next_lease_which_takes_over_without_a_move_in(
     assert days.get(new.pk) == (following - new.start_date).days
     assert sum(days.values()) == (following - month).days
     assert bills.count() == len(days)
+
+
+def test_a_credit_record_that_bars_renewal_stops_the_request_with_its_reason(
+    contract, county_staff
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from credit import services as credit
+
+    head = contract.household
+    proposal = credit.propose(
+        subject=credit.person(head.head_name, head.head_id_number, household_id=head.pk),
+        conduct_code="rent-arrears",  # serious: no application, no renewal for 3 years
+        county=head.county,
+        source="manual",
+        facts="累计拖欠租金 7 个月。",
+        actor=county_staff,
+        now=datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=40),
+    )
+    credit.confirm(proposal.pk, decision="经核实，予以认定。", actor=county_staff)
+    assert "不予续租" in renewals.may_apply(contract)
+    with pytest.raises(NotAllowed, match=r"有在效失信记录.*不予续租"):
+        _apply(contract)
+    assert not Renewal.objects.filter(contract=contract).exists()

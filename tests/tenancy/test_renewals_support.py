@@ -52,7 +52,9 @@ def answers(household: Household) -> dict:
 def ending_lease(days: int = 60, skip: int = 0) -> Contract:
     """An active lease that ends `days` from today (inside the renewal window)."""
     today = timezone.localdate()
-    return lease(start=date(2024, 1, 1), end=today + timedelta(days=days), skip=skip)
+    return lease(
+        start=date(2024, 1, 1), end=today + timedelta(days=days), skip=skip, no_credit_record=True
+    )
 
 
 def as_tenant(client, household: Household) -> None:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from archive import documents
 from archive.models import Event
+from credit.models import Proposal
 from housing.errors import NotAllowed
 from housing.models import Applicant, InboxMessage
 from tenancy.models import ArrearsWarning, CaseRecord, ViolationCase, ViolationKind
@@ -130,15 +131,21 @@ def test_the_full_path_warning(contract, county_clerk):
         case.pk,
         decision="warning",
         reason="首次转借，已收回",
-        credit_conduct="tenancy.sublet",
+        credit_conduct="sublet",
         credit_reason="转借他人居住",
         actor=county_clerk,
     )
     case.refresh_from_db()
     assert (case.status, case.outcome) == (Status.CLOSED, "warned")
-    assert case.proposed_credit["conduct"] == "tenancy.sublet"
-    (message,) = InboxMessage.objects.filter(applicant=applicant)
-    assert message.subject == "违规处理决定：警告" and "首次转借" in message.body
+    assert case.proposed_credit["conduct"] == "sublet"
+    proposal = Proposal.objects.get(source="violation", source_ref=f"violation:{case.pk}")
+    assert proposal.conduct.code == "sublet" and proposal.status == "notified"
+    assert proposal.subject.household_id == contract.household_id
+    assert case.proposed_credit["proposal"] == proposal.pk
+    told = {m.subject: m.body for m in InboxMessage.objects.filter(applicant=applicant)}
+    assert set(told) == {"违规处理决定：警告", "拟认定失信：转租、转借或擅自调换承租住房"}
+    assert "首次转借" in told["违规处理决定：警告"]
+    assert f"{proposal.objection_until:%Y-%m-%d} 前" in told[next(k for k in told if "失信" in k)]
     with pytest.raises(NotAllowed):
         violations.add_record(case.pk, kind="note", text="结案后补充", actor=county_clerk)
     actions = list(

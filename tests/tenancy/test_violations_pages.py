@@ -151,7 +151,7 @@ def test_a_case_is_worked_through_the_pages(client, cast, cases):
     )
     assert response.status_code == 302
     inside.refresh_from_db()
-    assert inside.status == "rectifying" and inside.proposed_credit["conduct"] == "tenancy.sublet"
+    assert inside.status == "rectifying" and inside.proposed_credit["conduct"] == "sublet"
     page = client.get(url).content.decode()
     assert "违规处理决定：限期整改" in page  # the timeline
 

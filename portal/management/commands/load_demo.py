@@ -184,15 +184,20 @@ def _seed_credit() -> dict:
     from exchange.idcard import make_id_number
     from exchange.synthetic import person_name
     from housing.models import Household
-    from tenancy.models import Contract
+    from tenancy.models import LIVE, Contract
 
     if Proposal.objects.filter(source_ref__startswith="DEMO-").exists():
         return {"credit_records": 0, "credit_repaired": 0, "credit_pending": 0}  # loaded once
 
     waiting = Contract.objects.filter(status=Contract.Status.AWAITING_TENANT).values("household_id")
-    households = (
-        Household.objects.exclude(pk__in=waiting).select_related("county").order_by("pk")[:82]
-    )
+    tenants = Contract.objects.filter(status__in=LIVE).values("household_id")
+    households = Household.objects.exclude(pk__in=waiting).select_related("county")
+    # Mostly applicants' households (most records arise in applications), then the newest
+    # tenants: the oldest leases stay clean for whoever tries the tenant's side.
+    households = [
+        *households.exclude(pk__in=tenants).order_by("pk")[:40],
+        *households.filter(pk__in=tenants).order_by("-pk")[:20],
+    ]
     people = [Person(h.head_name, h.head_id_number, h.county, h.pk) for h in households]
     county = Region.objects.get(adcode="341602")
     for n in range(110 - len(people)):
@@ -230,6 +235,8 @@ def _blocked_draft(county: Region):
     )
     services.save_application(application, record("police", number)["members"], submit=False)
     return Person(application.name, number, county)
+
+
 def _seed_aftercare() -> list[str]:
     """配后管理 cases in every queue, each made through its services: reviews and renewals
     first (they shorten a few leases), then re-check hits, repairs, violations, and exits with

@@ -5,6 +5,7 @@ county's rule says."""
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -14,9 +15,11 @@ from allocation.permissions import may_allocate
 from allocation.services import AllocationError
 from allocation.services.waitlist import mark_changed, policy_for
 from archive.services import record_event
+from credit import services as credit
 from disclosure.calendar import add_working_days
 from geo.models import Unit
 from housing.households import set_household_status
+from housing.inbox import notify_household
 from housing.models import Applicant, Household
 
 
@@ -256,6 +259,7 @@ def _count_refusal(household: Household, now: datetime, actor) -> None:
     )
     mark_changed(household.county_id, now)
     if consequence:
+        _propose_credit(household, policy, now, actor)
         record_event(
             "waitlist.refusal_limit",
             f"保障对象 {household.public_key} 无正当理由拒绝配租达 {policy.refusal_limit} 次："
@@ -264,3 +268,28 @@ def _count_refusal(household: Household, now: datetime, actor) -> None:
             household_id=household.pk,
             after={"status": entry.status, "queued_at": entry.queued_at.isoformat()},
         )
+
+
+def _propose_credit(household: Household, policy: AllocationPolicy, now: datetime, actor) -> None:
+    """Refusing without reason up to the county's limit is 轻微失信 in the catalogue: a
+    proposal to 信用管理, which tells nobody by itself, so the household hears it here."""
+    proposal = credit.propose(
+        subject=credit.person(
+            household.head_name, household.head_id_number, household_id=household.pk
+        ),
+        conduct_code="refuse-allocation",
+        county=household.county,
+        source="allocation",
+        source_ref=f"refusals:{household.pk}:{timezone.localtime(now):%Y%m%d}",
+        facts=f"保障对象 {household.public_key} 无正当理由拒绝配租达 {policy.refusal_limit} 次。",
+        actor=actor,
+        now=now,
+    )
+    notify_household(
+        household,
+        f"拟认定失信：{proposal.conduct.name}",
+        f"您已无正当理由拒绝配租 {policy.refusal_limit} 次，拟认定为“{proposal.conduct.name}”"
+        f"（{proposal.conduct.get_level_display()}）。如有异议，请于 "
+        f"{proposal.objection_until:%Y-%m-%d} 前向{household.county.name}住房保障部门提出。",
+        url=reverse("my-cases"),
+    )

@@ -10,12 +10,13 @@ from allocation import selectors
 from allocation.models import Offer, Round, Slot, WaitlistEntry, WaitlistState
 from allocation.services import AllocationError, offers, rounds
 from allocation.services.waitlist import lift_suspensions, policy_for
+from credit.models import Proposal
 from disclosure.hashing import canonical_json
 from disclosure.masking import mask_name
 from disclosure.models import Kind
 from disclosure.services import document_of, process_outbox
 from geo.models import Region, Unit
-from housing.models import Household
+from housing.models import Household, InboxMessage
 from tests.allocation.conftest import MONDAY, waitlist_round
 from tests.disclosure.test_crawler import ID_NUMBER, MOBILE
 from tests.personas import make_staff
@@ -218,6 +219,15 @@ def test_the_second_unjustified_refusal_sends_the_household_to_the_back(
         trio[2].pk,
         first.pk,
     ]
+    # ...and 信用管理 is asked to record it (minor), the household told it may object.
+    proposal = Proposal.objects.get(source="allocation", subject__household_id=first.pk)
+    assert proposal.conduct.code == "refuse-allocation" and proposal.status == "notified"
+    assert (
+        InboxMessage.objects.filter(
+            applicant=first.applicant, subject__startswith="拟认定失信"
+        ).exists()
+        or first.applicant is None
+    )
 
 
 def test_the_back_of_the_list_is_behind_every_priority_group_too(

@@ -23,7 +23,7 @@ from archive.client_ip import client_ip
 from archive.services import record_access
 from backoffice.pending import Task
 from backoffice.views import staff_required
-from credit import services
+from credit import letters, services
 from credit.models import Conduct, Level, Proposal, Record, Repair, Subject
 from credit.services import CreditError
 from disclosure.masking import mask_id_number
@@ -176,6 +176,16 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "record": getattr(proposal, "record", None),
         },
     )
+
+
+@staff_required
+def proposal_letter(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """The 告知书 to print and post (organisations, people without an online account)."""
+    proposal = get_object_or_404(_proposals(request.user), pk=proposal_id)
+    record_access(request, "credit_letter", proposal.pk)
+    response = HttpResponse(letters.letter_pdf(proposal), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="credit-notice-{proposal.pk}.pdf"'
+    return response
 
 
 @staff_required

@@ -255,6 +255,11 @@ urlpatterns = [
     path("credit/proposals/new/", credit.proposal_new, name="credit-proposal-new"),
     path("credit/proposals/<int:proposal_id>/", credit.proposal_detail, name="credit-proposal"),
     path(
+        "credit/proposals/<int:proposal_id>/letter/",
+        credit.proposal_letter,
+        name="credit-proposal-letter",
+    ),
+    path(
         "credit/proposals/<int:proposal_id>/<str:action>/",
         credit.proposal_act,
         name="credit-proposal-act",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from credit.models import Proposal, Query, Record, Subject
+from credit.models import Conduct, Proposal, Query, Record, Subject
 from disclosure.services import pending_outbox_ids, process_outbox
 from geo.models import Estate, Region
 from housing.models import Household, InboxMessage
@@ -41,8 +41,6 @@ def _enter(client, county, **changes):
         "county": county.pk,
         "facts": "年审时隐瞒家庭新增机动车一辆（车辆登记信息）。",
     }
-    from credit.models import Conduct
-
     data["conduct"] = Conduct.objects.get(code="false-annual-review").pk
     data.update(changes)
     return household, client.post("/staff/credit/proposals/new/", data, follow=True)
@@ -111,7 +109,7 @@ def test_any_operator_may_ask_city_wide_but_not_decide_and_every_question_is_log
     ).content.decode()
     assert "有 1 条影响期内的失信记录" in answer
     number = household.head_id_number
-    assert f"<td data-label=\"证件号码\">{number[:6]}********{number[-4:]}</td>" in answer
+    assert f'<td data-label="证件号码">{number[:6]}********{number[-4:]}</td>' in answer
     assert f"number={number}" not in answer, "an ID number never goes into a URL"
     log = Query.objects.latest("pk")
     assert log.purpose == "入住前核查 HT2026-000099" and log.found == 1
@@ -143,3 +141,33 @@ def test_the_proposal_list_takes_a_few_queries_however_long(
     with django_assert_max_num_queries(12):
         page = client.get("/staff/credit/proposals/?tab=notified")
     assert page.status_code == 200
+
+
+def test_an_organisation_gets_a_printable_notice_with_its_code_and_deadline(client, clerk, county):
+    import subprocess
+
+    client.force_login(clerk)
+    made = client.post(
+        "/staff/credit/proposals/new/",
+        {
+            "kind": "organisation",
+            "name": "亳州市某某代办服务部",
+            "number": "91110000600037341L",
+            "conduct": Conduct.objects.get(code="intermediary-fraud").pk,
+            "county": county.pk,
+            "facts": "为申请人伪造收入证明。",
+        },
+        follow=True,
+    )
+    assert "请书面告知" in made.content.decode()
+    proposal = Proposal.objects.get(subject__credit_code="91110000600037341L")
+    pdf = client.get(f"/staff/credit/proposals/{proposal.pk}/letter/")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "失信行为认定告知书" in text and "91110000600037341L" in text
+    assert f"{proposal.objection_until.year}年" in text and "严重失信" in text
+    woyang = Region.objects.get(adcode="341621")
+    client.force_login(make_staff("credit-letter-woyang", "district", region=woyang))
+    assert client.get(f"/staff/credit/proposals/{proposal.pk}/letter/").status_code == 404

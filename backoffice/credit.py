@@ -256,7 +256,11 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = _counties(user)
+        counties = _counties(user)
+        self.fields["county"].queryset = counties
+        if len(counties[:2]) == 1:  # a county's own staff: no choice to make
+            self.fields["county"].initial = counties[0].pk
+            self.fields["county"].empty_label = None
 
 
 @staff_required
@@ -420,5 +424,6 @@ def query(request: HttpRequest) -> HttpResponse:
             "form": form,
             "found": found,
             "shown": [(r, _shown_number(r.subject)) for r in found or []],
+            "may_decide": may_decide(request.user),
         },
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,7 +60,11 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     if q:
         units = units.filter(Q(number__startswith=q) | Q(building__number__startswith=q))
     units = units.order_by(
-        "last_visit", "building__estate__name", "building__number", "floor", "number"
+        F("last_visit").asc(nulls_first=True),  # never visited first, then the longest ago
+        "building__estate__name",
+        "building__number",
+        "floor",
+        "number",
     )
     page = Paginator(units, PAGE).get_page(request.GET.get("page"))
     recent = (

@@ -7,6 +7,7 @@ from backoffice import (
     assets,
     claims,
     contracts,
+    data_checks,
     credit,
     evaluation,
     exits,
@@ -47,6 +48,9 @@ urlpatterns = [
     path("assets/import/commit/", assets.stock_import_commit, name="asset-import-commit"),
     path("assets/export/", assets.stock_export, name="asset-export"),
     path("assets/template.xlsx", assets.stock_template, name="asset-template"),
+    # 资产管理 · 存量数据校核 (issue 15 point 6): stock-data faults before the standard export
+    path("assets/checks/", data_checks.report, name="data-checks"),
+    path("assets/checks/export/", data_checks.export, name="data-checks-export"),
     path(
         "assets/estates/<int:estate_id>/release/",
         publishing.release_vacancies,

@@ -102,6 +102,8 @@ def modules_context(request: HttpRequest) -> dict:
                 "name": n,
                 "built": b,
                 "url": built.get(k) or reverse("staff-module", args=[k]),
+                "current": request.path.startswith(f"/staff/{k}/")
+                or (k == "operations" and request.path.startswith("/staff/inspections/")),
             }
             for k, n, _purpose, b in MODULES
         ],

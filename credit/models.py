@@ -7,7 +7,7 @@ it is never deleted. Credit sits low in the layering (applications, allocation a
 it and feed it), so it knows households only by id and people by their ID number.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -206,6 +206,11 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} · {self.conduct.name}"
+
+    @property
+    def last_day(self) -> date:
+        """The last day it counts (what people read: 影响期至, inclusive)."""
+        return self.effective_until - timedelta(days=1)
 
     def in_effect(self, on: date) -> bool:
         return self.repaired_on is None and self.decided_on <= on < self.effective_until

@@ -2,7 +2,7 @@
 why (the reason is shown to staff and to the person, naming the record and its period)."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import QuerySet
 
@@ -20,10 +20,9 @@ class Hold:
     @property
     def reason(self) -> str:
         r = self.record
-        last = r.effective_until - timedelta(days=1)
         return (
-            f"{r.subject.name}有在效失信记录：{r.conduct.name}（{r.get_level_display()}，"
-            f"{r.county.name} {r.decided_on:%Y-%m-%d} 认定，影响期至 {last:%Y-%m-%d}），"
+            f"{r.subject.name}有尚在影响期内的失信记录：{r.conduct.name}（{r.get_level_display()}，"
+            f"{r.county.name} {r.decided_on:%Y-%m-%d} 认定，影响期至 {r.last_day:%Y-%m-%d}），"
             f"{Effect(self.effect).label}。"
         )
 

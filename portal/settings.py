@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "housing",
     "allocation",
     "tenancy",
+    "insights",
     "procrastinate.contrib.django",
 ]
 

@@ -241,7 +241,7 @@ def test_a_severe_record_stops_an_application_at_submission_with_its_reason(cler
         community=community,
         consent=True,
     )
-    with pytest.raises(NotAllowed, match=r"有在效失信记录.*不得提交公租房申请"):
+    with pytest.raises(NotAllowed, match=r"有尚在影响期内的失信记录.*不得提交公租房申请"):
         housing.save_application(application, [{"name": "李四", "relation": "本人"}], submit=True)
     assert not Application.objects.filter(number__isnull=False, name="李四").exists()
 

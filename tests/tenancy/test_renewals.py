@@ -181,6 +181,6 @@ def test_a_credit_record_that_bars_renewal_stops_the_request_with_its_reason(
     )
     credit.confirm(proposal.pk, decision="经核实，予以认定。", actor=county_staff)
     assert "不予续租" in renewals.may_apply(contract)
-    with pytest.raises(NotAllowed, match=r"有在效失信记录.*不予续租"):
+    with pytest.raises(NotAllowed, match=r"有尚在影响期内的失信记录.*不予续租"):
         _apply(contract)
     assert not Renewal.objects.filter(contract=contract).exists()

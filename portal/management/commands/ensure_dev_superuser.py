@@ -42,8 +42,10 @@ class Command(BaseCommand):
 
     def _demo_staff(self, password: str) -> list[str]:
         """One account per role on the demo city, so every back-office view can be tried."""
+        from django.db.models import Count
+
         from backoffice.models import StaffProfile
-        from geo.models import Operator, Region
+        from geo.models import Estate, Operator, Region
 
         Role = StaffProfile.Role
         city = Region.objects.filter(level=Region.Level.CITY).order_by("adcode").first()
@@ -55,12 +57,23 @@ class Command(BaseCommand):
             Region.objects.filter(parent=street).order_by("adcode").first() if street else None
         )
         operator = Operator.objects.order_by("name").first()
+        # The demo's applications sit in the first community; its estates mostly elsewhere, so
+        # the grid worker who inspects tenancies gets the community with the most estates.
+        busiest = (
+            Estate.objects.exclude(community=None)
+            .values("community")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "community")
+            .first()
+        )
+        grid = Region.objects.get(pk=busiest["community"]) if busiest else None
         plan = [
             ("city", Role.CITY, city, None),
             ("district", Role.DISTRICT, district, None),
             ("street", Role.STREET, street, None),
             ("community", Role.COMMUNITY, community, None),
             ("operator", Role.OPERATOR, None, operator),
+            ("grid", Role.COMMUNITY, grid, None),
         ]
         User = get_user_model()
         made = []

@@ -51,6 +51,7 @@ def pending_work(user) -> list[Section]:
         _allocation(user),
         _contracts(user),
         _operations(user),
+        _credit(user),
     ]
     return [s for s in sections if s is not None and s.tasks]
 
@@ -233,3 +234,9 @@ OPERATIONS_QUEUES = [
     "backoffice.exits",
     "backoffice.evaluation",
 ]
+
+
+def _credit(user) -> Section | None:
+    """信用管理: proposals due for 认定, objections to answer, repairs to review."""
+    tasks = import_module("backoffice.credit").pending_tasks(user)
+    return Section(_("信用管理"), tasks) if tasks else None

@@ -51,6 +51,9 @@ ROWS = {
     "inspections": re.compile(r'<li class="card"><a href="/staff/inspections/units/\d+/"'),
     "exits": re.compile(r'href="/staff/operations/exits/\d+/"'),
     "evaluation": re.compile(r'<tr><td class="num" data-label="排名">'),
+    # 信用管理 (issue 14): proposals due or objected to, records with a repair to review
+    "credit-proposals": re.compile(r'href="/staff/credit/proposals/\d+/"'),
+    "credit-records": re.compile(r'href="/staff/credit/records/\d+/"'),
 }
 
 
@@ -220,8 +223,8 @@ def test_the_start_page_takes_a_few_queries_however_much_waits(
 # expiring offers), contracts 2 (leases, accepted offers), and 运营管理 15: arrears warnings 1,
 # re-check 2 (hits, the latest run), annual reviews 1, renewals 2 (requests, leases ending),
 # repairs 1, violations 6 (cases, the rules, the latest utility month, idle units, complaints,
-# arrears leads), exits 1, the operators' scores 1.
-HARD_CAP = 4 + 4 + 2 + 1 + 3 + 2 + 15
+# arrears leads), exits 1, the operators' scores 1; 信用管理 2 (proposals, repairs).
+HARD_CAP = 4 + 4 + 2 + 1 + 3 + 2 + 15 + 2
 
 
 def test_the_city_is_sent_to_score_the_operators(client, cast, work):

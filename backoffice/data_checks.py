@@ -58,7 +58,7 @@ def report(request: HttpRequest) -> HttpResponse:
     scope = checks.Scope.of(request.user)
     kind, county = _filters(request)
     grid = checks.counts(scope)
-    ids = checks.id_faults(scope) if not kind or kind in checks.PYTHON_KINDS else []
+    ids = checks.id_faults(scope)  # always: the counts at the top cover every kind
     id_counts: dict[tuple, int] = {}
     for fault in ids:
         key = (fault.county_id, fault.county)
@@ -77,7 +77,9 @@ def report(request: HttpRequest) -> HttpResponse:
         and (not kind or code == kind)
         and (not county or c_id == county)
     )
-    python = [f for f in ids if not county or f.county_id == county]
+    python = [
+        f for f in ids if (not kind or f.kind == kind) and (not county or f.county_id == county)
+    ]
     sql = None if kind in checks.PYTHON_KINDS else checks.sql_faults(scope, kind, county)
     page = Paginator(_FaultList(sql, sql_total, python), PAGE).get_page(request.GET.get("page"))
     faults = [(f, _link(f)) for f in page.object_list]

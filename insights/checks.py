@@ -62,7 +62,7 @@ KINDS = [
     Kind(
         "duplicate_unit",
         _("重复房屋"),
-        _("同一楼栋另有房号“%(value)s”，按同一房屋计（空格、“室”“号”、前导 0 不算区别）"),
+        _("同一楼栋另有房号“%(value)s”，是同一房号（空格、“室”“号”、前导 0 不算区别）"),
         "asset-unit",
     ),
     Kind("estate_no_location", _("项目无坐标"), _("没有坐标（位置为空或为 0,0）"), "asset-estate"),
@@ -109,7 +109,7 @@ KINDS = [
         _("所属区县“%(value)s”不是县/区级行政区"),
         "review-detail",
     ),
-    Kind("bad_id_number", _("身份证号校验不通过"), _("%(value)s"), "review-detail"),
+    Kind("bad_id_number", _("身份证号校验不通过"), "%(value)s", "review-detail"),
 ]
 BY_CODE = {k.code: k for k in KINDS}
 RANK = {k.code: i for i, k in enumerate(KINDS)}
@@ -141,7 +141,7 @@ class Scope:
 def _prefixed(q: Q, prefix: str) -> Q:
     if not prefix:
         return q
-    out = Q(*[], _connector=q.connector, _negated=q.negated)
+    out = Q(_connector=q.connector, _negated=q.negated)
     for child in q.children:
         out.children.append(
             _prefixed(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1])
@@ -258,13 +258,14 @@ def _kind_queries(scope: Scope, county: int | None = None) -> dict[str, QuerySet
         units = units.filter(building__estate__district_id=county)
         households = households.filter(county_id=county)
     unit_county = "building__estate__district"
+    # A plain EXISTS on equalities: PostgreSQL runs it as one hash semi-join over the units.
     same = (
         Unit.objects.annotate(key=_number_key("number"))
         .filter(building_id=OuterRef("building_id"), key=OuterRef("key"))
         .exclude(pk=OuterRef("pk"))
     )
     duplicates = units.annotate(
-        key=_number_key("number"), other=Subquery(same.values("number")[:1])
+        key=_number_key("number"), other=Subquery(same.order_by("pk").values("number")[:1])
     ).filter(Exists(same))
     return {
         "duplicate_unit": _rows(duplicates, "duplicate_unit", _unit_label(), unit_county, "other"),
@@ -355,7 +356,7 @@ def counts(scope: Scope, kinds: list[str] | None = None) -> list[tuple[str, int 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT f_kind, f_county_id, f_county, count(*) "
-            f"FROM ({sql}) AS faults GROUP BY 1, 2, 3",  # noqa: S608  (our compiled SQL)
+            f"FROM ({sql}) AS faults GROUP BY 1, 2, 3",  # Django's compiled SQL, with parameters
             params,
         )
         return list(cursor.fetchall())
@@ -386,9 +387,9 @@ def id_faults(scope: Scope, county: int | None = None) -> list[Fault]:
     if county:
         members = members.filter(household__county_id=county)
     rows = (
-        members.exclude(id_number="")
-        .order_by()
+        members.order_by()
         .annotate(token=Cast("id_number", TextField()))
+        .exclude(token="")
         .values_list(
             "pk",
             "name",

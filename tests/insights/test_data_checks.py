@@ -171,7 +171,7 @@ def test_export_cells_cannot_run_as_formulas(client, django_user_model, cast):
     text = client.get(reverse("data-checks-export"), query | {"format": "csv"}).content
     rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     assert rows[0][:4] == ["类别", "对象", "县/区", "问题"]
-    assert ['\'=HYPERLINK("http://x")'] == [r[1] for r in rows[1:] if "HYPERLINK" in r[1]]
+    assert [r[1] for r in rows[1:] if "HYPERLINK" in r[1]] == ['\'=HYPERLINK("http://x")']
     assert all(r[4].startswith("http") for r in rows[1:])
 
     from openpyxl import load_workbook
@@ -201,3 +201,24 @@ def test_report_query_count_does_not_grow_with_faults(client, django_user_model,
         _estate(home.district, Point(0, 0, srid=4326), name=f"无坐标{n}")
     assert queries() == few
     assert few <= 10
+
+
+def test_paging_runs_from_the_database_rows_into_the_id_number_faults(
+    client, django_user_model, seeded
+):
+    admin = django_user_model.objects.create_superuser("checks-admin", password="x-9-long-pw")
+    client.force_login(admin)
+    unit = seeded["unit"]
+    for n in range(55):
+        _unit_like(unit, number=f"P{n}", area=Decimal("301"))
+    first = client.get(reverse("data-checks"))
+    total = first.context["page"].paginator.count
+    assert total == first.context["total"] and total > 55
+    seen = []
+    for number in first.context["page"].paginator.page_range:
+        page = client.get(reverse("data-checks"), {"page": number})
+        seen += [(f.kind, f.obj_id) for f, _ in page.context["faults"]]
+    assert len(seen) == len(set(seen)) == total
+    assert seen[-1] == ("bad_id_number", seeded["ids"]["bad_id_number"])
+    ranks = [checks.RANK[kind] for kind, _ in seen]
+    assert ranks == sorted(ranks)

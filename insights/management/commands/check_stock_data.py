@@ -31,5 +31,5 @@ class Command(BaseCommand):
                 found[kind.code] = sum(n for *_rest, n in checks.counts(scope, [kind.code]))
         width = max(len(str(k.label)) for k in kinds)
         for kind in kinds:
-            self.stdout.write(f"{str(kind.label):　<{width}}  {found[kind.code]:>8}")
+            self.stdout.write(f"{kind.label!s:　<{width}}  {found[kind.code]:>8}")
         self.stdout.write(f"{'合计':　<{width}}  {sum(found.values()):>8}")

@@ -23,16 +23,16 @@ NARROW = "document.documentElement.scrollWidth"
 
 @pytest.fixture(scope="module")
 def tenant_and_operator(django_db_setup, django_db_blocker):
-    """Committed: a running lease with a tenant account (the last one, away from the lease the
-    other repair tests reshape) and a staff account of its estate's operator."""
+    """Committed: a running lease with a tenant account (the second last, away from the lease
+    the other repair tests reshape and from the renewal test's tenant) and a staff account of
+    its estate's operator."""
     with django_db_blocker.unblock():
         contract = (
             Contract.objects.filter(
                 status=Contract.Status.ACTIVE, household__applicant__isnull=False
             )
             .select_related("household", "unit__building__estate")
-            .order_by("-pk")
-            .first()
+            .order_by("-pk")[1]
         )
         user, _ = get_user_model().objects.update_or_create(
             username="e2e-repair-operator",

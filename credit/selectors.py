@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import QuerySet
 
 from archive.crypto import blind_index
-from credit.models import Effect, Record, Subject
+from credit.models import Effect, Proposal, Record, Subject
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,24 @@ def held_back_ids(id_indexes: list[str], effect: str, on: date) -> set[str]:
         effects__contains=[effect],
     ).values_list("subject__id_index", flat=True)
     return set(rows)
+
+
+def open_proposals_of(id_numbers: list[str]) -> QuerySet[Proposal]:
+    """Proposals about these people still open: what they may object to, and until when."""
+    keys = [blind_index(n.strip().upper()) for n in id_numbers if n]
+    return (
+        Proposal.objects.filter(
+            subject__kind=Subject.Kind.PERSON,
+            subject__id_index__in=keys,
+            status__in=[Proposal.Status.NOTIFIED, Proposal.Status.OBJECTED],
+        )
+        .select_related("subject", "conduct", "county")
+        .order_by("objection_until")
+    )
+
+
+def is_about(proposal_or_record, id_numbers: list[str]) -> bool:
+    """Whether a proposal or record concerns one of these people (checked by blind index)."""
+    keys = {blind_index(n.strip().upper()) for n in id_numbers if n}
+    subject = proposal_or_record.subject
+    return subject.kind == Subject.Kind.PERSON and subject.id_index in keys

@@ -5,7 +5,7 @@ layering: /my/ (cases, household, waitlist place, turn to choose, offers) and th
 import re
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,10 @@ from allocation import selectors as allocation
 from allocation.models import Offer, Round, Slot, WaitlistEntry
 from allocation.services import AllocationError, offers
 from allocation.services.waitlist import policy_for
+from credit import selectors as credit
+from credit import services as credit_services
+from credit.models import Proposal, Record
+from credit.services import CreditError
 from geo.map_base import base_config
 from housing import inbox
 from housing.models import Household
@@ -45,10 +49,18 @@ def household_panel(household: Household) -> dict:
     }
 
 
+def _own_id_numbers(applicant) -> list[str]:
+    """The people an account speaks for: its applications' applicants and households' heads."""
+    numbers = [a.id_number for a in applicant.applications.all()]
+    numbers += [h.head_id_number for h in Household.objects.filter(applicant=applicant)]
+    return sorted(set(numbers))
+
+
 @applicant_required
 def my_cases(request: HttpRequest) -> HttpResponse:
     applications = applications_of(request.applicant)
     households = Household.objects.filter(applicant=request.applicant).select_related("county")
+    own = _own_id_numbers(request.applicant)
     return render(
         request,
         "housing/my_cases.html",
@@ -57,6 +69,8 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "households": [household_panel(h) for h in households],
             "claims": request.applicant.claims.order_by("-created_at"),
             "unread": inbox.unread_count(request.applicant),
+            "credit_proposals": list(credit.open_proposals_of(own)),
+            "credit_records": list(credit.records_of(own, timezone.localdate())),
             "rent_accounts": rent_accounts(request.applicant, timezone.localdate()),
             "contracts": Contract.objects.filter(household__applicant=request.applicant)
             .exclude(status=Contract.Status.CANCELLED)
@@ -225,3 +239,38 @@ def my_offer_refuse(request: HttpRequest, offer_id: int) -> HttpResponse:
     else:
         messages.success(request, _("已放弃该房源，本户继续轮候。"))
     return redirect("my-round", round_id=offer.round_id)
+
+
+# --- 信用: the subject's own side (objection, repair) ------------------------------------------
+
+
+@applicant_required
+@require_POST
+def my_credit_objection(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """The person objects online, within the period, to a proposed record about them."""
+    proposal = get_object_or_404(Proposal.objects.select_related("subject"), pk=proposal_id)
+    if not credit.is_about(proposal, _own_id_numbers(request.applicant)):
+        raise Http404
+    try:
+        credit_services.object_to(proposal.pk, text=request.POST.get("text", ""))
+    except CreditError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已提交异议，认定单位核实后会答复您。"))
+    return redirect("my-cases")
+
+
+@applicant_required
+@require_POST
+def my_credit_repair(request: HttpRequest, record_id: int) -> HttpResponse:
+    """Having corrected the conduct, the person asks online for the record to be repaired."""
+    record = get_object_or_404(Record.objects.select_related("subject"), pk=record_id)
+    if not credit.is_about(record, _own_id_numbers(request.applicant)):
+        raise Http404
+    try:
+        credit_services.ask_repair(record.pk, correction=request.POST.get("text", ""))
+    except CreditError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已提交信用修复申请，认定单位审核后会告知您。"))
+    return redirect("my-cases")

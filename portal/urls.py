@@ -44,6 +44,16 @@ urlpatterns = [
     path("my/rounds/<int:round_id>/choose/", resident.my_choose, name="my-choose"),
     path("my/offers/<int:offer_id>/accept/", resident.my_offer_accept, name="my-offer-accept"),
     path("my/offers/<int:offer_id>/refuse/", resident.my_offer_refuse, name="my-offer-refuse"),
+    path(
+        "my/credit/proposals/<int:proposal_id>/object/",
+        resident.my_credit_objection,
+        name="my-credit-objection",
+    ),
+    path(
+        "my/credit/records/<int:record_id>/repair/",
+        resident.my_credit_repair,
+        name="my-credit-repair",
+    ),
     path("operators/", operator_scores.operator_scores, name="operator-scores"),  # 考核结果
     path("", include("housing.urls")),
     path("", include("tenancy.urls")),

@@ -181,6 +181,10 @@ class DecisionForm(NamedErrors, forms.Form):
         label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     expected_step = forms.CharField(widget=forms.HiddenInput)
+    concealed = forms.BooleanField(
+        label=_("不予通过的原因是隐瞒或虚报（同时拟认定失信，告知申请人并开始异议期）"),
+        required=False,
+    )
 
 
 class SelfCheckForm(NamedErrors, forms.Form):

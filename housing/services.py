@@ -15,6 +15,7 @@ from archive.numbering import next_yearly_number
 from archive.ratelimit import Rate, hit
 from archive.services import record_event
 from credit import selectors as credit
+from credit import services as credit_services
 from credit.models import Effect
 from disclosure.calendar import add_working_days
 from disclosure.models import Kind, Objection, Publication
@@ -25,6 +26,7 @@ from exchange.sources import DataSource, SourceUnavailable, query_all
 from housing import identity, rules
 from housing.errors import NotAllowed
 from housing.households import create_household
+from housing.inbox import notify
 from housing.models import (
     Applicant,
     Application,
@@ -319,7 +321,13 @@ def _check_actor(application: Application, policy: CountyPolicy, actor, expected
 
 @transaction.atomic
 def decide(
-    application_id: int, *, decision: str, opinion: str, actor, expected_step: str | None = None
+    application_id: int,
+    *,
+    decision: str,
+    opinion: str,
+    actor,
+    expected_step: str | None = None,
+    concealed: bool = False,
 ) -> Application:
     """Pass, return for correction, or reject at the current step: the row is locked and the
     step compared with the one the reviewer saw, so a double click decides once."""
@@ -352,6 +360,8 @@ def decide(
         application.rejection_reasons = opinion.strip()
         application.decided_at = timezone.now()
         application.save()
+        if concealed:
+            _propose_false_application(application, opinion.strip(), actor)
     else:
         raise NotAllowed("未知的审核结论。")
     record_event(
@@ -435,6 +445,29 @@ def _credit_finding(application: Application) -> rules.Finding:
         source="信用管理",
         passed=not held,
     )
+
+
+def _propose_false_application(application: Application, opinion: str, actor) -> None:
+    """A rejection for concealment or false statements is reported to 信用管理 (认定 comes
+    after the applicant is told and may object), in the same transaction as the decision."""
+    proposal = credit_services.propose(
+        subject=credit_services.person(application.name, application.id_number),
+        conduct_code="false-application",
+        county=application.county,
+        source="review",
+        source_ref=application.number,
+        facts=f"申请 {application.number} 审核不予通过：{opinion}",
+        actor=actor,
+    )
+    if application.applicant is not None:
+        notify(
+            application.applicant,
+            f"拟认定失信：{proposal.conduct.name}",
+            f"{application.county.name}住房保障部门拟认定您“{proposal.conduct.name}”"
+            f"（{proposal.conduct.get_level_display()}），{proposal.conduct.consequence}。"
+            f"如有异议，请于 {proposal.objection_until:%Y-%m-%d} 前在“我的申请”中提出。",
+            url="/my/",
+        )
 
 
 REVIEW_COLUMNS = [

@@ -91,6 +91,25 @@ def _months(contract: Contract) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
+def _render_and_save(contract: Contract, policy: TenancyPolicy, months: int, *, clash: str):
+    """The draft PDF filled from the contract's own figures (a missing one refused before any
+    PDF), stored by its hash, then the row saved; `clash` names the live lease in the way."""
+    template = contract.template
+    try:
+        body = contract_pdf.fill(template.body, _values(contract, policy, months))
+    except contract_pdf.ContractDataError as exc:
+        raise NotAllowed(str(exc)) from exc
+    pdf = contract_pdf.render_pdf(title=template.title, body_html=body, number=contract.number)
+    contract.draft = documents.store(
+        pdf, name=f"{contract.number}-待签.pdf", content_type="application/pdf"
+    )
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError as exc:
+        raise NotAllowed(clash) from exc
+
+
 def draft(offer_id: int, *, start: date, months: int, clauses: str = "", actor) -> Contract:
     """A lease for an accepted offer: checked, numbered, rendered; the tenant is told."""
     with transaction.atomic():
@@ -139,19 +158,7 @@ def draft(offer_id: int, *, start: date, months: int, clauses: str = "", actor) 
             clauses=clauses.strip(),
             created_by=actor,
         )
-        try:
-            body = contract_pdf.fill(template.body, _values(contract, policy, months))
-        except contract_pdf.ContractDataError as exc:
-            raise NotAllowed(str(exc)) from exc
-        pdf = contract_pdf.render_pdf(title=template.title, body_html=body, number=contract.number)
-        contract.draft = documents.store(
-            pdf, name=f"{contract.number}-待签.pdf", content_type="application/pdf"
-        )
-        try:
-            with transaction.atomic():
-                contract.save()
-        except IntegrityError as exc:
-            raise NotAllowed("该房屋或该家庭已有未终止的合同。") from exc
+        _render_and_save(contract, policy, months, clash="该房屋或该家庭已有未终止的合同。")
         record_event(
             "contract.drafted",
             f"生成租赁合同 {contract.number}（{unit_address(unit)}）",
@@ -440,19 +447,7 @@ def draft_renewal(
         end_date=add_months(start, months) - timedelta(days=1),
         created_by=actor,
     )
-    try:
-        body = contract_pdf.fill(template.body, _values(contract, policy, months))
-    except contract_pdf.ContractDataError as exc:
-        raise NotAllowed(str(exc)) from exc
-    pdf = contract_pdf.render_pdf(title=template.title, body_html=body, number=contract.number)
-    contract.draft = documents.store(
-        pdf, name=f"{contract.number}-待签.pdf", content_type="application/pdf"
-    )
-    try:
-        with transaction.atomic():
-            contract.save()
-    except IntegrityError as exc:
-        raise NotAllowed("该合同已有续租合同，或续租期与其他合同重叠。") from exc
+    _render_and_save(contract, policy, months, clash="该合同已有续租合同，或续租期与其他合同重叠。")
     record_event(
         "contract.drafted",
         f"生成续租合同 {contract.number}（续 {old.number}，{unit_address(unit)}）",

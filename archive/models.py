@@ -96,3 +96,45 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sha256[:12]})"
+
+
+class FileAccess(models.Model):
+    """Someone viewed or downloaded a stored file: who, when, which, from where and through
+    which page. Append-only like the event log, so a leak can be traced to its reader."""
+
+    class Way(models.TextChoices):
+        VIEW = "view", _("查看")
+        DOWNLOAD = "download", _("下载")
+        BATCH = "batch", _("批量下载")
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("查阅人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    # The resident reading their own lease has no staff account: the applicant id says who.
+    applicant_id = models.BigIntegerField(_("申请人"), null=True, blank=True)
+    document = models.ForeignKey(
+        Document,
+        verbose_name=_("文件"),
+        on_delete=models.PROTECT,
+        related_name="accesses",
+        db_constraint=False,
+    )
+    way = models.CharField(_("方式"), max_length=10, choices=Way.choices)
+    path = models.CharField(_("页面"), max_length=300)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("文件查阅记录")
+        verbose_name_plural = _("文件查阅记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["document", "at"], name="file_access_document_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_way_display()} {self.document_id[:12]}"

@@ -159,6 +159,8 @@ bench: demo
 	$(PY) bench/run.py
 	$(PY) bench/billing.py
 	$(PY) bench/recheck.py
+	$(PY) bench/batch_download.py
+	$(PY) bench/standard_export.py
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -13,7 +13,12 @@ from django.utils import timezone
 from allocation.models import Round, WaitlistEntry
 from allocation.selectors import choosable_units
 from allocation.services import offers, rounds
-from allocation.services.waitlist import enrol_waiting_households, policy_for, publish_waitlist
+from allocation.services.waitlist import (
+    enrol_waiting_households,
+    is_working_day,
+    policy_for,
+    publish_waitlist,
+)
 from disclosure.services import pending_outbox_ids, process_outbox
 from geo.models import Region, Unit
 from housing.models import Household
@@ -39,8 +44,12 @@ def seed_demo_allocation(actor) -> int:
         _announced_round(home, actor, now),
     ]
     _publish()
+    # Lists are published on working days: a demo loaded on a weekend shows the last one's.
+    working = now
+    while not is_working_day(working):
+        working -= timedelta(days=1)
     for county in Region.objects.filter(level=Region.Level.DISTRICT):
-        publish_waitlist(county, now=now)
+        publish_waitlist(county, now=working)
     _publish()
     return sum(1 for r in made if r is not None)
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from archive.models import AccessRecord, Event
+from archive.models import AccessRecord, Event, EventSeal
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -29,3 +29,9 @@ class AccessRecordAdmin(ReadOnly):
     list_display = ["at", "user", "subject_type", "subject_id", "path", "ip"]
     list_filter = ["subject_type"]
     list_select_related = ["user"]
+
+
+@admin.register(EventSeal)
+class EventSealAdmin(ReadOnly):
+    list_display = ["position", "event_id", "digest", "sealed_at"]
+    search_fields = ["=event_id"]

@@ -138,3 +138,25 @@ class FileAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_way_display()} {self.document_id[:12]}"
+
+
+class EventSeal(models.Model):
+    """One link of the archive's hash chain (archive.chain), written after its event committed.
+
+    Sealing after commit keeps writers independent; `position` is gap-free, so a removed or
+    added seal breaks the chain as surely as an edited event does. Append-only like the log.
+    """
+
+    position = models.PositiveBigIntegerField(_("序号"), primary_key=True)
+    event_id = models.BigIntegerField(_("事件"), unique=True)
+    previous = models.CharField(_("前一摘要"), max_length=64)
+    digest = models.CharField(_("摘要"), max_length=64)
+    sealed_at = models.DateTimeField(_("封存时间"))
+
+    class Meta:
+        verbose_name = _("档案存证")
+        verbose_name_plural = _("档案存证")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.digest[:12]}"

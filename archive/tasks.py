@@ -1,7 +1,8 @@
-"""Jobs on the PostgreSQL queue: keep the rate-limit counters small."""
+"""Jobs on the PostgreSQL queue: keep the rate-limit counters small, seal new events."""
 
 from procrastinate.contrib.django import app
 
+from archive.chain import seal_pending
 from archive.ratelimit import purge_expired
 
 
@@ -10,3 +11,10 @@ from archive.ratelimit import purge_expired
 def purge_rate_counters(timestamp: int) -> None:
     """Hourly: drop counters whose window has closed (a new use simply starts a new row)."""
     purge_expired()
+
+
+@app.periodic(cron="* * * * *")
+@app.task(queue="archive", queueing_lock="seal-archive")
+def seal_archive(timestamp: int) -> None:
+    """Every minute: add the events committed since the last run to the hash chain."""
+    seal_pending()

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -181,9 +181,7 @@ def contract_file(request: HttpRequest, contract_id: int) -> HttpResponse:
     contract = get_object_or_404(visible_contracts(request.user), pk=contract_id)
     document = contract.signed or contract.draft
     record_access(request, "contract_pdf", contract.pk)
-    response = FileResponse(iter([documents.read(document)]), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{contract.number}.pdf"'
-    return response
+    return documents.serve(request, document, filename=f"{contract.number}.pdf")
 
 
 def _acting(request: HttpRequest, contract_id: int) -> Contract:

@@ -1,5 +1,6 @@
 """信用管理 in /staff/: proposals and their objection period, 认定, records and repair, the
-city-wide query, and counts by level and county.
+city-wide query, counts by level and county and by month, and the evidence files (each view
+checked against the proposal's county and logged).
 
 County and city departments decide within their area (elsewhere a proposal or record is 404);
 every staff member may ask the city-wide question, which is logged with its purpose.
@@ -12,18 +13,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from archive import documents
 from archive.client_ip import client_ip
 from archive.services import record_access
 from backoffice.pending import Task
+from backoffice.rent import EXPORTS, _export
 from backoffice.views import staff_required
-from credit import letters, services
+from credit import evidence, letters, selectors, services
+from credit.evidence import EvidenceRejected
 from credit.models import Conduct, Level, Proposal, Record, Repair, Subject
 from credit.services import CreditError
 from disclosure.masking import mask_id_number
@@ -174,8 +178,31 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "in_period": proposal.status == Proposal.Status.NOTIFIED
             and today <= proposal.objection_until,
             "record": getattr(proposal, "record", None),
+            "files": selectors.evidence_files(proposal),
+            "references": [e for e in proposal.evidence if isinstance(e, dict) and "file" not in e],
+            "accept": evidence.ACCEPT,
+            "limits": evidence.limits_text(),
         },
     )
+
+
+@staff_required
+def evidence_file(request: HttpRequest, proposal_id: int, sha256: str) -> HttpResponse:
+    """One evidence file of a proposal (or of its record's repairs), to staff of the county
+    that decides it; every view is logged with who, when, where from."""
+    proposal = get_object_or_404(_proposals(request.user), pk=proposal_id)
+    document = selectors.evidence_document(proposal, sha256)
+    if document is None:
+        raise Http404
+    return documents.serve(request, document)
+
+
+def _uploads(request: HttpRequest, step: str) -> list[evidence.Upload]:
+    """The step's files from the request; too many or too large raises CreditError."""
+    try:
+        return evidence.read_uploads(request.FILES.getlist("files"), label=evidence.LABELS[step])
+    except EvidenceRejected as exc:
+        raise CreditError(str(exc)) from None
 
 
 @staff_required
@@ -208,7 +235,12 @@ def proposal_act(request: HttpRequest, proposal_id: int, action: str) -> HttpRes
             )
             messages.success(request, _("已决定不予认定。"))
         elif action == "object":
-            services.object_to(proposal.pk, text=text, actor=request.user)
+            services.object_to(
+                proposal.pk,
+                text=text,
+                actor=request.user,
+                files=_uploads(request, "objection"),
+            )
             messages.success(request, _("已登记当事人异议，请核实后答复。"))
         else:
             raise PermissionDenied
@@ -237,6 +269,20 @@ def _tell(subject: Subject, title: str, body: str) -> bool:
     return True
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Zero or more files from one <input multiple>; each is checked by credit.evidence."""
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class ProposalForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("主体类别"),
@@ -253,9 +299,15 @@ class ProposalForm(forms.Form):
     facts = forms.CharField(
         label=_("失信事实（时间、经过、依据）"), widget=forms.Textarea(attrs={"rows": 4})
     )
+    files = FilesField(
+        label=evidence.LABELS["proposal"],
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": evidence.ACCEPT}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = evidence.limits_text()
         counties = _counties(user)
         self.fields["county"].queryset = counties
         if len(counties[:2]) == 1:  # a county's own staff: no choice to make
@@ -268,10 +320,11 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     """Manual entry with its facts; the subject is told and the objection period starts."""
     if not may_decide(request.user):
         raise PermissionDenied(_("失信认定由县（区）和市住房保障部门办理。"))
-    form = ProposalForm(request.POST or None, user=request.user)
+    form = ProposalForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            files = _uploads(request, "proposal")
             if data["kind"] == Subject.Kind.PERSON:
                 subject = services.person(data["name"], data["number"])
             else:
@@ -282,10 +335,12 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
                 county=data["county"],
                 source="manual",
                 facts=data["facts"],
+                files=files,
                 actor=request.user,
             )
         except CreditError as exc:
-            form.add_error(None, str(exc))
+            about_files = str(exc).startswith(f"{evidence.LABELS['proposal']}：")
+            form.add_error("files" if about_files else None, str(exc))
         else:
             told = _tell(
                 subject,
@@ -356,8 +411,13 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
             "r": record,
             "number": record.subject.id_number or record.subject.credit_code,
             "in_effect": record.in_effect(timezone.localdate()),
-            "repairs": record.repairs.order_by("-created_at"),
+            "repairs": [
+                (x, selectors.labelled(x.evidence)) for x in record.repairs.order_by("-created_at")
+            ],
             "pending": record.repairs.filter(status=Repair.Status.PENDING).first(),
+            "files": selectors.labelled(record.proposal.evidence),
+            "accept": evidence.ACCEPT,
+            "limits": evidence.limits_text(),
         },
     )
 
@@ -370,14 +430,23 @@ def record_repair(request: HttpRequest, record_id: int, action: str) -> HttpResp
     text = request.POST.get("text", "")
     try:
         if action == "ask":
-            services.ask_repair(record.pk, correction=text, actor=request.user)
+            services.ask_repair(
+                record.pk,
+                correction=text,
+                actor=request.user,
+                files=_uploads(request, "repair"),
+            )
             messages.success(request, _("已登记信用修复申请。"))
         elif action in ("approve", "refuse"):
             pending = record.repairs.filter(status=Repair.Status.PENDING).first()
             if pending is None:
                 raise CreditError("没有待审核的修复申请。")
             services.decide_repair(
-                pending.pk, approve=action == "approve", decision=text, actor=request.user
+                pending.pk,
+                approve=action == "approve",
+                decision=text,
+                actor=request.user,
+                files=_uploads(request, "repair-decision"),
             )
             if action == "approve":
                 _tell(
@@ -425,5 +494,53 @@ def query(request: HttpRequest) -> HttpResponse:
             "found": found,
             "shown": [(r, _shown_number(r.subject)) for r in found or []],
             "may_decide": may_decide(request.user),
+        },
+    )
+
+
+# --- statistics over time --------------------------------------------------------------------
+
+
+@staff_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Records taking effect, expiring and repaired by month over the last 12 months in the
+    user's counties: a chart over a table, and the same rows as XLSX or CSV."""
+    if not may_decide(request.user):
+        raise PermissionDenied(_("失信统计由县（区）和市住房保障部门查看。"))
+    today = timezone.localdate()
+    months = selectors.monthly(_records(request.user), today)
+    fmt = request.GET.get("format", "")
+    if fmt in EXPORTS:
+        header = [str(_(h)) for h in ("月份", "新增生效", "影响期届满", "信用修复")]
+        return _export(
+            fmt,
+            "失信记录按月统计",
+            header,
+            ([f"{m.start:%Y-%m}", m.effective, m.expired, m.repaired] for m in months),
+        )
+    # Drawn by the staff statistics' charts.js (ECharts) from the same rows as the table.
+    chart = {
+        "key": "credit-monthly",
+        "kind": "bar",
+        "categories": [f"{m.start:%Y-%m}" for m in months],
+        "series": [
+            {"name": _("新增生效"), "data": [m.effective for m in months]},
+            {"name": _("影响期届满"), "data": [m.expired for m in months]},
+            {"name": _("信用修复"), "data": [m.repaired for m in months]},
+        ],
+    }
+    return render(
+        request,
+        "staff/credit/statistics.html",
+        {
+            "months": months,
+            "charts": [chart],
+            "since": months[0].start,
+            "today": today,
+            "totals": {
+                "effective": sum(m.effective for m in months),
+                "expired": sum(m.expired for m in months),
+                "repaired": sum(m.repaired for m in months),
+            },
         },
     )

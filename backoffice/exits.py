@@ -1,5 +1,5 @@
 """运营管理 · 退出: the queue of exits in the user's jurisdiction, and each exit's steps
-(move-out inspection, settlement, withdrawal) as thin views over tenancy.services.exits.
+(move-out inspection, settlement, withdrawal, 逾期未腾退) as thin views over tenancy.services.exits.
 
 Everything is read through exits_for (estate_scope), so an exit outside it is a 404; the
 queue exports through exchange.spreadsheets, so no cell runs as a formula.
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.credit import may_decide
 from backoffice.pending import Task
 from backoffice.rent import EXPORTS, _estates, _export, _id, _query
 from backoffice.views import staff_required
@@ -189,6 +190,14 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("撤回原因"), max_length=200)
 
 
+class OverdueForm(forms.Form):
+    facts = forms.CharField(
+        label=_("情况说明（催告经过、现状）"),
+        max_length=exits.NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "minlength": 4}),
+    )
+
+
 def _exit(request: HttpRequest, exit_id: int) -> Exit:
     return get_object_or_404(
         exits.exits_for(request.user).select_related(
@@ -212,6 +221,8 @@ def exit_detail(request: HttpRequest, exit_id: int, inspection=None, damages=Non
     live = None
     if exit_.status == Exit.Status.SETTLEMENT:
         live = exits.settlement_of(exit_, exit_.contract)
+    today = timezone.localdate()
+    proposal = exits.overdue_proposal(exit_)
     return render(
         request,
         "staff/exits/detail.html",
@@ -227,7 +238,12 @@ def exit_detail(request: HttpRequest, exit_id: int, inspection=None, damages=Non
             "damages": damages or _damage_rows({}),
             "withdraw": WithdrawForm() if handles and open_ else None,
             "live": live,
-            "today": timezone.localdate(),
+            "today": today,
+            "overdue": OverdueForm()
+            if handles and proposal is None and exits.is_overdue(exit_, today)
+            else None,
+            "overdue_proposal": proposal,
+            "proposal_link": proposal is not None and may_decide(request.user),
         },
     )
 
@@ -291,6 +307,21 @@ def exit_withdraw(request: HttpRequest, exit_id: int) -> HttpResponse:
             messages.success(request, _("退出已撤回，合同继续履行。"))
     else:
         messages.error(request, _("请填写撤回原因。"))
+    return redirect("exit", exit_id=exit_.pk)
+
+
+@staff_required
+@require_POST
+def exit_overdue(request: HttpRequest, exit_id: int) -> HttpResponse:
+    """逾期未腾退: the household is past its deadline; a credit proposal goes to the county."""
+    exit_ = _exit(request, exit_id)
+    _require_handler(request)
+    try:
+        exits.report_overdue(exit_.pk, facts=request.POST.get("facts", ""), actor=request.user)
+    except NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已登记逾期未腾退，失信认定已提交信用管理，并已告知承租家庭。"))
     return redirect("exit", exit_id=exit_.pk)
 
 

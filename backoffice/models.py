@@ -34,6 +34,9 @@ class StaffProfile(models.Model):
     operator = models.ForeignKey(
         Operator, verbose_name=_("运营单位"), on_delete=models.PROTECT, null=True, blank=True
     )
+    # 账号管理员: manages the accounts (and county rules) inside their own area, at or below
+    # their own level (backoffice/system/scope.py).
+    is_admin = models.BooleanField(_("账号管理员"), default=False)
 
     class Meta:
         verbose_name = _("工作人员")

@@ -284,7 +284,7 @@ def photo(request: HttpRequest, repair_id: int, photo_id: int) -> HttpResponse:
     found = get_object_or_404(
         RepairPhoto.objects.select_related("document"), pk=photo_id, repair=repair
     )
-    return photo_response(found)
+    return photo_response(request, found)
 
 
 # --- staff open a repair ------------------------------------------------------------------------

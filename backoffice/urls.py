@@ -4,6 +4,8 @@ from django.urls import path
 from backoffice import (
     allocation,
     annual_reviews,
+    archive_batches,
+    archives,
     assets,
     claims,
     contracts,
@@ -20,9 +22,14 @@ from backoffice import (
     rent,
     repairs,
     review,
+    standard_export,
+    statistics,
     views,
     violations,
 )
+from backoffice.system import accounts as system_accounts
+from backoffice.system import home as system_home
+from backoffice.system import policies as system_policies
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -51,6 +58,13 @@ urlpatterns = [
     # 资产管理 · 存量数据校核 (issue 15 point 6): stock-data faults before the standard export
     path("assets/checks/", data_checks.report, name="data-checks"),
     path("assets/checks/export/", data_checks.export, name="data-checks-export"),
+    path("archives/standard/", standard_export.page, name="standard-export"),
+    path(
+        "archives/standard/download/",
+        standard_export.download,
+        name="standard-export-download",
+    ),
+    path("archives/standard/faults/", standard_export.faults, name="standard-export-faults"),
     path(
         "assets/estates/<int:estate_id>/release/",
         publishing.release_vacancies,
@@ -250,6 +264,7 @@ urlpatterns = [
     path("operations/exits/<int:exit_id>/inspect/", exits.exit_inspect, name="exit-inspect"),
     path("operations/exits/<int:exit_id>/settle/", exits.exit_settle, name="exit-settle"),
     path("operations/exits/<int:exit_id>/withdraw/", exits.exit_withdraw, name="exit-withdraw"),
+    path("operations/exits/<int:exit_id>/overdue/", exits.exit_overdue, name="exit-overdue"),
     path("operations/evaluation/", evaluation.overview, name="evaluation"),
     path("operations/evaluation/compute/", evaluation.compute, name="evaluation-compute"),
     path("operations/evaluation/publish/", evaluation.publish, name="evaluation-publish"),
@@ -276,5 +291,52 @@ urlpatterns = [
         name="credit-record-repair",
     ),
     path("credit/query/", credit.query, name="credit-query"),
+    path("credit/statistics/", credit.statistics, name="credit-statistics"),
+    path(
+        "credit/proposals/<int:proposal_id>/files/<str:sha256>/",
+        credit.evidence_file,
+        name="credit-evidence-file",
+    ),
+    # 档案管理
+    path("archives/", archives.index, name="archives"),
+    # 档案管理 · 批量下载 (issue 15 point 4)
+    path("archives/batches/", archive_batches.batch_list, name="archive-batches"),
+    path(
+        "archives/batches/<int:batch_id>/status/",
+        archive_batches.batch_status,
+        name="archive-batch-status",
+    ),
+    path(
+        "archives/batches/<int:batch_id>/download/",
+        archive_batches.batch_download,
+        name="archive-batch-download",
+    ),
+    path("archives/units/<int:unit_id>/", archives.unit_file, name="archive-unit"),
+    path(
+        "archives/households/<int:household_id>/",
+        archives.household_file,
+        name="archive-household",
+    ),
+    path("archives/files/<str:sha256>/", archives.file_view, name="archive-file"),
+    path("archives/files/<str:sha256>/log/", archives.file_log, name="archive-file-log"),
+    # 系统管理 (issue 16 point 4): staff accounts and county rules, by account administrators
+    path("system/", system_home.home, name="system"),
+    path("system/accounts/", system_accounts.account_list, name="system-accounts"),
+    path("system/accounts/new/", system_accounts.account_new, name="system-account-new"),
+    path("system/accounts/<int:user_id>/", system_accounts.account_edit, name="system-account"),
+    path(
+        "system/accounts/<int:user_id>/<str:action>/",
+        system_accounts.account_act,
+        name="system-account-act",
+    ),
+    path("system/policies/", system_policies.policy_list, name="system-policies"),
+    path("system/policies/<int:county_id>/", system_policies.policy_edit, name="system-policy"),
+    path(
+        "system/policies/<int:county_id>/history/",
+        system_policies.policy_history,
+        name="system-policy-history",
+    ),
+    path("statistics/", statistics.overview, name="statistics"),
+    path("statistics/<slug:slug>/", statistics.dashboard, name="statistics-dashboard"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

@@ -23,7 +23,9 @@ MODULES = [
     ("operations", _("运营管理"), _("租金、入住、年审、动态核查、退出"), True),
     ("credit", _("信用管理"), _("失信记录的采集、确认与信用修复"), True),
     ("assets", _("资产管理"), _("项目、楼栋、房屋与房源地理数据"), True),
-    ("archives", _("档案管理"), _("一房一档、一户一档"), False),
+    ("archives", _("档案管理"), _("一房一档、一户一档、批量下载、贯标导出与存证"), True),
+    ("statistics", _("统计分析"), _("统计图表与报表下载"), True),
+    ("system", _("系统管理"), _("工作人员账号与区县政策"), True),
 ]
 
 
@@ -94,6 +96,9 @@ def modules_context(request: HttpRequest) -> dict:
         "contracts": reverse("contracts"),
         "operations": reverse("operations"),
         "credit": reverse("credit"),
+        "archives": reverse("archives"),
+        "statistics": reverse("statistics"),
+        "system": reverse("system"),
     }
     return {
         "staff_modules": [

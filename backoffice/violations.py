@@ -282,7 +282,7 @@ def follow_up(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def photo(request: HttpRequest, case_id: int, sha256: str) -> HttpResponse:
     """A case photo, only to staff who may see the case."""
-    from archive.documents import read
+    from archive.documents import serve
     from archive.models import Document
 
     case = get_object_or_404(violations.cases_for(request.user), pk=case_id)
@@ -292,7 +292,7 @@ def photo(request: HttpRequest, case_id: int, sha256: str) -> HttpResponse:
         ),
         sha256=sha256,
     )
-    return HttpResponse(read(document), content_type=document.content_type)
+    return serve(request, document)
 
 
 # --- complaints ----------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 some already repaired or expired, a few proposals still in their objection period.
 
 Everything goes through credit.services (proposal, 认定, repair), dated in the past as if the
-database had been kept for two and a half years. The caller (load_demo, at the top of the
+database had been kept for two and a half years; each proposal carries a demo photo as its
+evidence file, so the file pages have something to show. The caller (load_demo, at the top of the
 layering) passes the people, because credit knows nothing of households.
 """
 
+import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -14,6 +16,7 @@ from django.utils import timezone
 from stdnum.cn import uscc
 
 from credit import publication, services
+from credit.evidence import Upload
 from credit.models import Proposal
 from disclosure.services import pending_outbox_ids, process_outbox
 from geo.models import Region
@@ -55,6 +58,20 @@ class Person:
     household_id: int | None = None
 
 
+def demo_photo() -> list[Upload]:
+    """A small generated picture standing in for a site photo (the same bytes every time, so
+    the archive keeps it once)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 200), (236, 240, 244))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, 300, 180), outline=(31, 95, 168), width=4)
+    draw.text((40, 90), "DEMO EVIDENCE", fill=(31, 95, 168))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return [Upload("现场核查照片（演示）.png", out.getvalue())]
+
+
 def firm_code(n: int) -> str:
     """A well-formed demo 统一社会信用代码 (check character computed, not a real firm)."""
     base = f"91341600MA2{n:05d}X"
@@ -68,6 +85,7 @@ def seed_demo_credit(people: list[Person], *, actor, blocked: Person | None = No
     plan = [level for level, n in LEVELS.items() for _ in range(n)]
     people = list(people)
     made = repaired = pending = 0
+    photo = demo_photo()
     for i, level in enumerate(plan):
         if i in FIRMS:
             name, code = FIRMS[i]
@@ -89,6 +107,7 @@ def seed_demo_credit(people: list[Person], *, actor, blocked: Person | None = No
             source="manual" if i % 3 else "review",
             source_ref=f"DEMO-{i:03d}",
             facts=FACTS[code] + "（演示数据）",
+            files=photo,
             actor=actor,
             now=at - timedelta(days=30),
         )
@@ -113,6 +132,7 @@ def seed_demo_credit(people: list[Person], *, actor, blocked: Person | None = No
             source="manual",
             source_ref=f"DEMO-PENDING-{n}",
             facts=FACTS["rent-arrears"] + "（演示数据）",
+            files=photo,
             actor=actor,
         )
         if n == 0:
@@ -126,6 +146,7 @@ def seed_demo_credit(people: list[Person], *, actor, blocked: Person | None = No
             source="review",
             source_ref="DEMO-BLOCKED",
             facts=FACTS["false-application"] + "（演示数据）",
+            files=photo,
             actor=actor,
             now=timezone.now() - timedelta(days=40),
         )

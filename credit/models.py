@@ -196,6 +196,9 @@ class Record(models.Model):
         indexes = [
             models.Index(fields=["subject", "effective_until"], name="credit_record_subject_idx"),
             models.Index(fields=["county", "decided_on"], name="credit_record_county_idx"),
+            # The monthly statistics: periods ending and repairs, by county.
+            models.Index(fields=["county", "effective_until"], name="credit_record_expiry_idx"),
+            models.Index(fields=["county", "repaired_on"], name="credit_record_repaired_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,10 +4,13 @@ why (the reason is shown to staff and to the person, naming the record and its p
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
 from archive.crypto import blind_index
-from credit.models import Effect, Proposal, Record, Subject
+from archive.models import Document
+from credit import evidence
+from credit.models import Effect, Proposal, Record, Repair, Subject
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,78 @@ def is_about(proposal_or_record, id_numbers: list[str]) -> bool:
     keys = {blind_index(n.strip().upper()) for n in id_numbers if n}
     subject = proposal_or_record.subject
     return subject.kind == Subject.Kind.PERSON and subject.id_index in keys
+
+
+# --- evidence files -------------------------------------------------------------------------
+
+
+def evidence_files(proposal: Proposal) -> list[dict]:
+    """Every file kept for a proposal: its own, its objection's, and its record's repairs'
+    (what the staff pages list, and the only files the proposal's file view will serve)."""
+    found = labelled(proposal.evidence)
+    for repair in Repair.objects.filter(record__proposal=proposal).order_by("created_at", "pk"):
+        found += labelled(repair.evidence)
+    return found
+
+
+def labelled(entries: list) -> list[dict]:
+    """The file entries of an evidence list, each with the name of the field it came from."""
+    return [
+        f | {"label": evidence.LABELS.get(f.get("step"), evidence.OTHER)}
+        for f in evidence.files_of(entries)
+    ]
+
+
+def evidence_document(proposal: Proposal, sha256: str) -> Document | None:
+    """The stored file, if it belongs to this proposal (a known hash alone opens nothing)."""
+    if not any(f["file"] == sha256 for f in evidence_files(proposal)):
+        return None
+    return Document.objects.filter(sha256=sha256).first()
+
+
+# --- statistics over time --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month's movement: records that took effect, whose period ended, that were repaired."""
+
+    start: date
+    effective: int
+    expired: int
+    repaired: int
+
+
+def month_starts(today: date, months: int = 12) -> list[date]:
+    """The first days of the last `months` months, this one included, oldest first."""
+    year, month = today.year, today.month
+    starts = []
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def monthly(records: QuerySet[Record], today: date, months: int = 12) -> list[Month]:
+    """By month, up to today: records taking effect (decided), expiring (their period ended,
+    the day they leave the public list, unless repaired before), and repaired. Three grouped
+    queries, whatever the number of records."""
+    starts = month_starts(today, months)
+    first = starts[0]
+
+    def counted(field: str, *where: Q) -> dict[date, int]:
+        rows = (
+            records.filter(*where, **{f"{field}__gte": first, f"{field}__lte": today})
+            .annotate(month=TruncMonth(field))
+            .order_by()
+            .values("month")
+            .annotate(n=Count("pk"))
+        )
+        return {r["month"]: r["n"] for r in rows}
+
+    effective = counted("decided_on")
+    expired = counted(
+        "effective_until", Q(repaired_on__isnull=True) | Q(repaired_on__gte=F("effective_until"))
+    )
+    repaired = counted("repaired_on")
+    return [Month(m, effective.get(m, 0), expired.get(m, 0), repaired.get(m, 0)) for m in starts]

@@ -6,6 +6,7 @@ a new version of the city's 失信名单 through the outbox in the same transact
 sits below housing and cannot.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from archive.crypto import blind_index
 from archive.services import record_event
+from credit import evidence as files_
+from credit.evidence import EvidenceRejected, Upload
 from credit.models import Conduct, ListState, Proposal, Query, Record, Repair, Subject
 from credit.publication import publish_list
 from disclosure.calendar import add_working_days
@@ -26,6 +29,14 @@ from geo.models import Region
 
 class CreditError(ValueError):
     """Why a credit step was refused, in Chinese, naming the field (shown to staff as is)."""
+
+
+def _checked(files: Sequence[Upload], step: str) -> list[files_.Clean]:
+    """The files checked before anything is written (a bad one stops the whole step)."""
+    try:
+        return files_.clean(files, label=files_.LABELS[step])
+    except EvidenceRejected as exc:
+        raise CreditError(str(exc)) from None
 
 
 def _objection_days() -> int:
@@ -103,11 +114,14 @@ def propose(
     actor,
     source_ref: str = "",
     evidence: list | None = None,
+    files: Sequence[Upload] = (),
     now: datetime | None = None,
 ) -> Proposal:
     """拟认定: record the report and open the objection period. The same report from the same
-    source (a rerun job) returns the first proposal."""
+    source (a rerun job) returns the first proposal. `evidence` names what the stage relied on
+    (a case, an exit); `files` are scans and photos, kept in the archive."""
     now = now or timezone.now()
+    cleaned = _checked(files, "proposal")
     conduct = Conduct.objects.filter(code=conduct_code, active=True).first()
     if conduct is None:
         raise CreditError(f"失信行为“{conduct_code}”不在本市失信行为目录中。")
@@ -122,6 +136,7 @@ def propose(
         if existing:
             return existing
     with transaction.atomic():
+        by = "system" if actor is None else "staff"
         proposal = Proposal.objects.create(
             subject=subject,
             conduct=conduct,
@@ -129,7 +144,7 @@ def propose(
             source=source,
             source_ref=source_ref,
             facts=facts.strip(),
-            evidence=evidence or [],
+            evidence=list(evidence or []) + files_.store(cleaned, by=by, step="proposal"),
             notified_at=now,
             objection_until=timezone.localtime(add_working_days(now, _objection_days())).date(),
             proposed_by=actor,
@@ -159,12 +174,20 @@ def _locked(proposal_id: int, actor) -> Proposal:
     return proposal
 
 
-def object_to(proposal_id: int, *, text: str, actor=None, now: datetime | None = None) -> Proposal:
+def object_to(
+    proposal_id: int,
+    *,
+    text: str,
+    actor=None,
+    files: Sequence[Upload] = (),
+    now: datetime | None = None,
+) -> Proposal:
     """The subject's objection, within the period (entered by staff from a letter or a visit,
-    or by the subject online)."""
+    or by the subject online), with the files that support it."""
     now = now or timezone.now()
     if len((text or "").strip()) < 4:
         raise CreditError("异议内容：请写明理由（至少 4 个字）。")
+    cleaned = _checked(files, "objection")
     with transaction.atomic():
         proposal = _locked(proposal_id, None)
         if proposal.status != Proposal.Status.NOTIFIED:
@@ -174,7 +197,9 @@ def object_to(proposal_id: int, *, text: str, actor=None, now: datetime | None =
         proposal.status = Proposal.Status.OBJECTED
         proposal.objection = text.strip()
         proposal.objected_at = now
-        proposal.save(update_fields=["status", "objection", "objected_at"])
+        by = "subject" if actor is None else "staff"
+        proposal.evidence = list(proposal.evidence) + files_.store(cleaned, by=by, step="objection")
+        proposal.save(update_fields=["status", "objection", "objected_at", "evidence"])
         record_event(
             "credit.objected",
             f"当事人对拟认定提出异议：{proposal.subject.name} · {proposal.conduct.name}",
@@ -253,11 +278,19 @@ def reject(proposal_id: int, *, decision: str, actor, now: datetime | None = Non
 # --- 信用修复 --------------------------------------------------------------------------------
 
 
-def ask_repair(record_id: int, *, correction: str, evidence: list | None = None, actor=None):
+def ask_repair(
+    record_id: int,
+    *,
+    correction: str,
+    evidence: list | None = None,
+    files: Sequence[Upload] = (),
+    actor=None,
+):
     """The subject has corrected the conduct and asks, with evidence, for the record to stop
     counting."""
     if len((correction or "").strip()) < 4:
         raise CreditError("纠正情况：请写明已如何纠正失信行为。")
+    cleaned = _checked(files, "repair")
     with transaction.atomic():
         record = Record.objects.select_for_update().select_related("subject").get(pk=record_id)
         if not record.in_effect(timezone.localdate()):
@@ -265,7 +298,12 @@ def ask_repair(record_id: int, *, correction: str, evidence: list | None = None,
         try:
             with transaction.atomic():
                 repair = Repair.objects.create(
-                    record=record, correction=correction.strip(), evidence=evidence or []
+                    record=record,
+                    correction=correction.strip(),
+                    evidence=list(evidence or [])
+                    + files_.store(
+                        cleaned, by="subject" if actor is None else "staff", step="repair"
+                    ),
                 )
         except IntegrityError as exc:
             raise CreditError("该记录已有待审核的修复申请。") from exc
@@ -280,12 +318,20 @@ def ask_repair(record_id: int, *, correction: str, evidence: list | None = None,
 
 
 def decide_repair(
-    repair_id: int, *, approve: bool, decision: str, actor, now: datetime | None = None
+    repair_id: int,
+    *,
+    approve: bool,
+    decision: str,
+    actor,
+    files: Sequence[Upload] = (),
+    now: datetime | None = None,
 ) -> Repair:
-    """Approved: the record stops counting today and leaves the public list (kept as history)."""
+    """Approved: the record stops counting today and leaves the public list (kept as history).
+    The county's own findings (a site visit's photos) may be kept with the decision."""
     now = now or timezone.now()
     if len((decision or "").strip()) < 4:
         raise CreditError("审核意见：请写明。")
+    cleaned = _checked(files, "repair-decision")
     with transaction.atomic():
         repair = (
             Repair.objects.select_for_update(of=("self",))
@@ -299,7 +345,10 @@ def decide_repair(
         repair.status = Repair.Status.APPROVED if approve else Repair.Status.REFUSED
         repair.decision = decision.strip()
         repair.decided_at, repair.decided_by = now, actor
-        repair.save(update_fields=["status", "decision", "decided_at", "decided_by"])
+        repair.evidence = list(repair.evidence) + files_.store(
+            cleaned, by="staff", step="repair-decision"
+        )
+        repair.save(update_fields=["status", "decision", "decided_at", "decided_by", "evidence"])
         if approve:
             Record.objects.filter(pk=record.pk).update(repaired_on=timezone.localtime(now).date())
             _changed(record.county, now, actor, "信用修复")

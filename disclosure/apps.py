@@ -7,4 +7,5 @@ class DisclosureConfig(AppConfig):
     verbose_name = _("信息公开")
 
     def ready(self) -> None:
-        from disclosure import calendar  # noqa: F401  (registers the calendar check)
+        from disclosure import archive_head, calendar  # noqa: F401  (registers the calendar
+        # check, and answers archive.chain's question for the heads published so far)

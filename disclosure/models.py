@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     DISHONESTY_LIST = "dishonesty", _("失信名单")
     VACANCY_RELEASE = "vacancy", _("房源发布")
     GENERAL_NOTICE = "notice", _("通知公告")
+    ARCHIVE_HEAD = "archive", _("档案存证")
 
 
 class Series(models.Model):

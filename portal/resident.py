@@ -15,6 +15,8 @@ from allocation import selectors as allocation
 from allocation.models import Offer, Round, Slot, WaitlistEntry
 from allocation.services import AllocationError, offers
 from allocation.services.waitlist import policy_for
+from archive import documents
+from credit import evidence as credit_evidence
 from credit import selectors as credit
 from credit import services as credit_services
 from credit.models import Proposal, Record
@@ -69,8 +71,12 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "households": [household_panel(h) for h in households],
             "claims": request.applicant.claims.order_by("-created_at"),
             "unread": inbox.unread_count(request.applicant),
-            "credit_proposals": list(credit.open_proposals_of(own)),
+            "credit_proposals": [
+                (p, credit.evidence_files(p)) for p in credit.open_proposals_of(own)
+            ],
             "credit_records": list(credit.records_of(own, timezone.localdate())),
+            "credit_accept": credit_evidence.ACCEPT,
+            "credit_limits": credit_evidence.limits_text(),
             "rent_accounts": rent_accounts(request.applicant, timezone.localdate()),
             "contracts": Contract.objects.filter(household__applicant=request.applicant)
             .exclude(status=Contract.Status.CANCELLED)
@@ -252,8 +258,11 @@ def my_credit_objection(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if not credit.is_about(proposal, _own_id_numbers(request.applicant)):
         raise Http404
     try:
-        credit_services.object_to(proposal.pk, text=request.POST.get("text", ""))
-    except CreditError as exc:
+        files = credit_evidence.read_uploads(
+            request.FILES.getlist("files"), label=credit_evidence.LABELS["objection"]
+        )
+        credit_services.object_to(proposal.pk, text=request.POST.get("text", ""), files=files)
+    except (CreditError, credit_evidence.EvidenceRejected) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已提交异议，认定单位核实后会答复您。"))
@@ -268,9 +277,24 @@ def my_credit_repair(request: HttpRequest, record_id: int) -> HttpResponse:
     if not credit.is_about(record, _own_id_numbers(request.applicant)):
         raise Http404
     try:
-        credit_services.ask_repair(record.pk, correction=request.POST.get("text", ""))
-    except CreditError as exc:
+        files = credit_evidence.read_uploads(
+            request.FILES.getlist("files"), label=credit_evidence.LABELS["repair"]
+        )
+        credit_services.ask_repair(record.pk, correction=request.POST.get("text", ""), files=files)
+    except (CreditError, credit_evidence.EvidenceRejected) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("已提交信用修复申请，认定单位审核后会告知您。"))
     return redirect("my-cases")
+
+
+@applicant_required
+def my_credit_file(request: HttpRequest, proposal_id: int, sha256: str) -> HttpResponse:
+    """A file of a proposal about the person (theirs or the department's evidence), logged."""
+    proposal = get_object_or_404(Proposal.objects.select_related("subject"), pk=proposal_id)
+    if not credit.is_about(proposal, _own_id_numbers(request.applicant)):
+        raise Http404
+    document = credit.evidence_document(proposal, sha256)
+    if document is None:
+        raise Http404
+    return documents.serve(request, document, applicant_id=request.applicant.pk)

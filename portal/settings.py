@@ -132,6 +132,7 @@ STATICFILES_DIRS = [
     ("vendor/leaflet.markercluster", _NODE / "leaflet.markercluster" / "dist"),
     ("vendor/swagger-ui", _NODE / "swagger-ui-dist"),
     ("vendor/leaflet.vectorgrid", _NODE / "leaflet.vectorgrid" / "dist"),
+    ("vendor/echarts", _NODE / "echarts" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -327,6 +328,13 @@ ANJU_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ANJU_UPLOAD_MAX_UNZIPPED_BYTES", 200 *
 ANJU_UPLOAD_MAX_ZIP_MEMBERS = env_int("ANJU_UPLOAD_MAX_ZIP_MEMBERS", 200)
 # A checked import waits this long for its confirmation; older ones are removed.
 ANJU_IMPORT_PLAN_MAX_AGE_SECONDS = env_int("ANJU_IMPORT_PLAN_MAX_AGE_SECONDS", 6 * 3600)
+
+# --- 档案批量下载 (insights/batches.py) ----------------------------------------------------------
+# At most this many unit/household folders and this many bytes per ZIP; a ZIP is kept (and may
+# be downloaded by whoever asked for it) this many hours, then deleted by an hourly job.
+ANJU_BATCH_MAX_FOLDERS = env_int("ANJU_BATCH_MAX_FOLDERS", 2000)
+ANJU_BATCH_MAX_BYTES = env_int("ANJU_BATCH_MAX_BYTES", 2 * 1024**3)
+ANJU_BATCH_EXPIRY_HOURS = env_int("ANJU_BATCH_EXPIRY_HOURS", 72)
 
 # --- Personal data at rest (archive/crypto.py) ----------------------------------------------
 # Fernet keys, newest first, separated by commas or line breaks (ANJU_DATA_KEYS_FILE for a

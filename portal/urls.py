@@ -7,6 +7,14 @@ from layers import api, ogc
 from layers import views as layer_views
 from portal import operator_scores, resident, views
 
+
+def superusers_only(request) -> bool:
+    """/admin/ is for superusers alone; staff run accounts and rules from /staff/system/."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = superusers_only
+
 api_patterns = [
     path("estates/", api.EstateList.as_view(), name="api-estates"),
     path("estates/<int:pk>/", api.EstateDetail.as_view(), name="api-estate"),
@@ -53,6 +61,11 @@ urlpatterns = [
         "my/credit/records/<int:record_id>/repair/",
         resident.my_credit_repair,
         name="my-credit-repair",
+    ),
+    path(
+        "my/credit/<int:proposal_id>/files/<str:sha256>/",
+        resident.my_credit_file,
+        name="my-credit-file",
     ),
     path("operators/", operator_scores.operator_scores, name="operator-scores"),  # 考核结果
     path("", include("housing.urls")),

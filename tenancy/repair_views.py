@@ -225,14 +225,11 @@ def my_repair_reopen(request: HttpRequest, repair_id: int) -> HttpResponse:
     return _detail(request, repair, form, status=400)
 
 
-def photo_response(photo: RepairPhoto) -> HttpResponse:
-    """A kept photo, private to whoever the calling view let through."""
-    response = HttpResponse(
-        documents.read(photo.document), content_type=photo.document.content_type
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="{photo.document.name}"'
-    return response
+def photo_response(
+    request: HttpRequest, photo: RepairPhoto, applicant_id: int | None = None
+) -> HttpResponse:
+    """A kept photo, private to whoever the calling view let through (the view is logged)."""
+    return documents.serve(request, photo.document, applicant_id=applicant_id)
 
 
 @applicant_required
@@ -241,4 +238,4 @@ def my_repair_photo(request: HttpRequest, repair_id: int, photo_id: int) -> Http
     photo = get_object_or_404(
         RepairPhoto.objects.select_related("document"), pk=photo_id, repair=repair
     )
-    return photo_response(photo)
+    return photo_response(request, photo, applicant_id=request.applicant.pk)

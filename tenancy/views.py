@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -60,9 +60,9 @@ def my_contract_pdf(request: HttpRequest, contract_id: int) -> HttpResponse:
     """The signed copy once there is one, the draft before."""
     contract = _mine(request, contract_id)
     document = contract.signed or contract.draft
-    response = FileResponse(iter([documents.read(document)]), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{contract.number}.pdf"'
-    return response
+    return documents.serve(
+        request, document, filename=f"{contract.number}.pdf", applicant_id=request.applicant.pk
+    )
 
 
 @applicant_required

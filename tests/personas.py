@@ -44,6 +44,8 @@ def cast(db) -> Cast:
         "operator": make_staff("p-operator", Role.OPERATOR, operator=operator),
         "outsider": get_user_model().objects.create_user("p-outsider", password=PASSWORD),
     }
+    # The city's and the county's staff here administer accounts and rules (系统管理).
+    StaffProfile.objects.filter(user__in=[users["city"], users["district"]]).update(is_admin=True)
     inside = {role: home for role in ["district", "street", "community", "operator"]}
     inside["city"] = outside  # the city sees every county
     assert Region.objects.get(pk=outside.district_id).parent_id == city.pk

@@ -18,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from archive.services import record_event
+from credit import services as credit
+from credit.models import Proposal
+from credit.services import CreditError
 from geo.jurisdiction import estate_scope, profile_of
 from geo.models import Unit
 from housing.errors import NotAllowed
@@ -31,6 +34,8 @@ ZERO = Decimal("0.00")
 HANDLING_ROLES = frozenset({"operator", "district", "city"})
 DAMAGE_ROWS_MAX = 30
 NOTE_MAX = 2000
+# 逾期未腾退: the catalogue's conduct a past-deadline exit is proposed as (demo data a city edits).
+OVERDUE_CONDUCT = "refuse-exit"
 
 # Which step may follow which: anything else is refused.
 NEXT = {
@@ -260,6 +265,112 @@ def withdraw(exit_id: int, *, actor, reason: str) -> Exit:
             f"您的租赁合同 {exit_.contract.number} 的退出已撤回，合同继续履行。",
         )
     return exit_
+
+
+# --- 逾期未腾退: a credit proposal from an exit ----------------------------------------------
+
+
+def overdue_ref(exit_: Exit) -> str:
+    return f"exit:{exit_.pk}"
+
+
+def overdue_proposal(exit_: Exit) -> Proposal | None:
+    """The credit proposal made when this exit was found past its deadline, if any."""
+    return (
+        Proposal.objects.filter(source=Proposal.Source.EXIT, source_ref=overdue_ref(exit_))
+        .select_related("conduct")
+        .first()
+    )
+
+
+def is_overdue(exit_: Exit, today: date) -> bool:
+    """Still not vacated after the deadline (the deadline day itself is still in time)."""
+    return (
+        exit_.status in (Exit.Status.NOTICE, Exit.Status.TRANSITION) and exit_.move_out_by < today
+    )
+
+
+def report_overdue(exit_id: int, *, facts: str, actor, today: date | None = None) -> Proposal:
+    """逾期未腾退: the handler records that the household has not vacated by the deadline; the
+    catalogue's conduct is proposed to 信用管理 (认定 is the county's, after the household is
+    told and may object) with the exit as evidence, in the same transaction, once per exit.
+    The exit itself goes on (inspection when the keys come back)."""
+    if not may_handle(actor):
+        raise NotAllowed("您的角色不能办理退出。")
+    facts = (facts or "").strip()
+    if len(facts) < 4:
+        raise NotAllowed("情况说明：请写明催告经过和现状（至少 4 个字）。")
+    if len(facts) > NOTE_MAX:
+        raise NotAllowed(f"情况说明最多 {NOTE_MAX} 字。")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        exit_ = (
+            exits_for(actor)
+            .select_for_update(of=("self",))
+            .select_related("contract__household__county", "contract__unit__building__estate")
+            .filter(pk=exit_id)
+            .first()
+        )
+        if exit_ is None:
+            raise NotAllowed("该退出不在您的管辖范围内。")
+        contract, household = exit_.contract, exit_.contract.household
+        if exit_.status not in (Exit.Status.NOTICE, Exit.Status.TRANSITION):
+            raise NotAllowed(
+                f"退出 {contract.number} 当前状态为“{exit_.get_status_display()}”，"
+                "只有待腾退的退出可以认定逾期未腾退。"
+            )
+        if not is_overdue(exit_, today):
+            raise NotAllowed(
+                f"腾退期限为 {exit_.move_out_by:%Y-%m-%d}，期限届满后才能认定逾期未腾退。"
+            )
+        if overdue_proposal(exit_) is not None:
+            raise NotAllowed(f"退出 {contract.number} 已就逾期未腾退提出失信认定，不再重复提出。")
+        try:
+            proposal = credit.propose(
+                subject=credit.person(
+                    household.head_name, household.head_id_number, household_id=household.pk
+                ),
+                conduct_code=OVERDUE_CONDUCT,
+                county=household.county,
+                source=Proposal.Source.EXIT,
+                source_ref=overdue_ref(exit_),
+                facts=(
+                    f"合同 {contract.number}（{exit_.get_reason_display()}）于 "
+                    f"{exit_.notice_date:%Y-%m-%d} 通知退出，"
+                    f"腾退期限 {exit_.move_out_by:%Y-%m-%d}，"
+                    f"截至 {today:%Y-%m-%d} 仍未腾退。{facts}"
+                ),
+                evidence=[
+                    {
+                        "exit": exit_.pk,
+                        "contract": contract.number,
+                        "notice_date": exit_.notice_date.isoformat(),
+                        "move_out_by": exit_.move_out_by.isoformat(),
+                        "found_on": today.isoformat(),
+                    }
+                ],
+                actor=actor,
+            )
+        except CreditError as exc:
+            raise NotAllowed(f"逾期未腾退：{exc}") from exc
+        _event(
+            exit_,
+            "exit.overdue",
+            f"逾期未腾退：合同 {contract.number}，腾退期限 {exit_.move_out_by:%Y-%m-%d}，"
+            f"已提出失信认定（{proposal.conduct.name}）",
+            actor=actor,
+            reason=facts[:500],
+            after={"exit": exit_.pk, "proposal": proposal.pk, "found_on": today.isoformat()},
+        )
+        _tell(
+            exit_,
+            f"逾期未腾退，拟认定失信：合同 {contract.number}",
+            f"您未在 {exit_.move_out_by:%Y-%m-%d} 前腾退承租住房。{household.county.name}住房保障"
+            f"部门拟认定您“{proposal.conduct.name}”（{proposal.conduct.get_level_display()}），"
+            f"{proposal.conduct.consequence}。如有异议，请于 "
+            f"{proposal.objection_until:%Y-%m-%d} 前在“我的办事”中提出或向该部门提出。",
+        )
+    return proposal
 
 
 # --- the move-out inspection ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import date
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from django.db.models import Count
 from django.urls import URLResolver, get_resolver, reverse
 from PIL import Image
 
@@ -22,7 +23,7 @@ from disclosure.models import Page, Publication
 from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
 from housing import services as housing
-from housing.models import Applicant, Application, IdentityClaim
+from housing.models import Applicant, Application, Household, IdentityClaim
 from tenancy.models import (
     AnnualReview,
     Bill,
@@ -96,8 +97,38 @@ def by_offer(world: "World", role: str) -> list[tuple[str, dict]]:
 
 
 def modules(world: "World", role: str) -> list[tuple[str, dict]]:
-    # "archives" is a module not built yet (a page says so); a built or unknown one is a 404.
-    return [("inside", {"slug": "archives"}), ("missing", {"slug": "nope"})]
+    # Every module is built now: an unknown (or built) slug is a 404.
+    return [("missing", {"slug": "nope"})]
+
+
+def dashboards(world: "World", role: str) -> list[tuple[str, dict]]:
+    from insights.statistics import DASHBOARDS
+
+    return [("inside", {"slug": slug}) for slug in DASHBOARDS] + [("missing", {"slug": "nope"})]
+
+
+def staff_account(world: "World", role: str) -> list[tuple[str, dict]]:
+    """系统管理: a peer of the role's own account is inside (an administrator edits it, anyone
+    else is refused); a superuser's account and, below the city, another county's are not."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    role = role if role in STAFF else "district"
+    me = world.cast.users[role].staff_profile
+    peer = users.filter(username=f"peer-{role}").first() or make_staff(
+        f"peer-{role}", me.role, region=me.region, operator=me.operator
+    )
+    root = users.filter(username="root-fill").first() or users.create_superuser(
+        "root-fill", password="root-fill-pw-9"
+    )
+    picks = [("inside", {"user_id": peer.pk}), ("outside", {"user_id": root.pk})]
+    if role != "city":
+        picks.append(("outside", {"user_id": users.get(username="u-woyang").pk}))
+    return [*picks, ("missing", {"user_id": MISSING})]
+
+
+def staff_account_act(world: "World", role: str) -> list[tuple[str, dict]]:
+    return [(where, kw | {"action": "disable"}) for where, kw in staff_account(world, role)]
 
 
 def acting(kind: str, param: str, action: str) -> Callable:
@@ -126,6 +157,55 @@ def repair_photo(world: "World", role: str) -> list[tuple[str, dict]]:
     return [*picked, ("missing", {"repair_id": MISSING, "photo_id": MISSING})]
 
 
+def stored_file(world: "World", role: str) -> list[tuple[str, dict]]:
+    """A repair photo kept in the archive: readable through its unit or its household."""
+    picked = [(w, {"sha256": p.document_id}) for w, p in world.picks("stored_file", role)]
+    return [*picked, ("missing", {"sha256": "0" * 64})]
+
+
+def credit_file(world: "World", role: str) -> list[tuple[str, dict]]:
+    picked = [
+        (where, {"proposal_id": p.pk, "sha256": next(e["file"] for e in p.evidence if "file" in e)})
+        for where, p in world.picks("proposal", role)
+    ]
+    return [*picked, ("missing", {"proposal_id": MISSING, "sha256": "0" * 64})]
+
+
+def own_batch(world: "World", role: str) -> list[tuple[str, dict]]:
+    """A finished batch download (a ZIP on disk) is its requester's alone: the role's own is
+    inside, another staff member's — even the city's — is outside."""
+    import zipfile
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from insights.models import BatchDownload
+
+    owner = world.cast.users[role if role in STAFF else "district"]
+    other = world.cast.users["district" if owner == world.cast.users["city"] else "city"]
+    made = []
+    for user in (owner, other):
+        path = Path(settings.MEDIA_ROOT) / "batches" / f"fill-{user.pk}.zip"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("manifest.sha256", "")
+        made.append(
+            BatchDownload.objects.create(
+                requested_by=user,
+                status=BatchDownload.Status.DONE,
+                zip_path=str(path.relative_to(settings.MEDIA_ROOT)),
+                expires_at=timezone.now() + timedelta(hours=1),
+            )
+        )
+    return [
+        ("inside", {"batch_id": made[0].pk}),
+        ("outside", {"batch_id": made[1].pk}),
+        ("missing", {"batch_id": MISSING}),
+    ]
+
+
 def export_query(world: "World", role: str) -> str:
     inside = next((o for w, o in world.picks("estate", role) if w == "inside"), None)
     return f"format=csv&estate={inside.pk if inside else MISSING}"
@@ -151,6 +231,9 @@ FILL: dict[str, Spec] = {
     "asset-template": Spec(),
     "data-checks": Spec(),
     "data-checks-export": Spec(),
+    "standard-export": Spec(),
+    "standard-export-download": Spec(),
+    "standard-export-faults": Spec(),
     "publishing": Spec(),
     "publishing-notice-new": Spec(),
     "publishing-correct": Spec(fill=by("publication", "publication_id")),
@@ -205,8 +288,30 @@ FILL: dict[str, Spec] = {
     "credit-record": Spec(fill=by("record", "record_id")),
     "credit-record-repair": Spec(fill=acting("record", "record_id", "ask"), post_only=True),
     "credit-query": Spec(),
+    "credit-statistics": Spec(),
+    # 统计分析 (issue 16 point 1): figures scoped by jurisdiction, ?county= outside it is a 404
+    "statistics": Spec(county_param=True),
+    "statistics-dashboard": Spec(fill=dashboards, county_param=True),
+    "credit-evidence-file": Spec(fill=credit_file),
+    "archives": Spec(),
+    "archive-unit": Spec(fill=by("unit", "unit_id")),
+    "archive-household": Spec(fill=by("household", "household_id")),
+    "archive-file": Spec(fill=stored_file),
+    "archive-file-log": Spec(fill=stored_file),
+    "archive-batches": Spec(),
+    "archive-batch-status": Spec(fill=own_batch),
+    "archive-batch-download": Spec(fill=own_batch),
     # 运营管理 (issue 13): every queue is scoped by the estate of the lease (or of the repair)
     "operations": Spec(),
+    # 系统管理 (issue 16 point 4): accounts and county rules, by account administrators
+    "system": Spec(),
+    "system-accounts": Spec(),
+    "system-account-new": Spec(),
+    "system-account": Spec(fill=staff_account),
+    "system-account-act": Spec(fill=staff_account_act, post_only=True),
+    "system-policies": Spec(),
+    "system-policy": Spec(fill=by("county", "county_id")),
+    "system-policy-history": Spec(fill=by("county", "county_id")),
     "recheck": Spec(),
     "recheck-runs": Spec(),
     "recheck-run-now": Spec(post_only=True),
@@ -247,6 +352,7 @@ FILL: dict[str, Spec] = {
     "exit-inspect": Spec(fill=by("exit", "exit_id"), post_only=True),
     "exit-settle": Spec(fill=by("exit", "exit_id"), post_only=True),
     "exit-withdraw": Spec(fill=by("exit", "exit_id"), post_only=True),
+    "exit-overdue": Spec(fill=by("exit", "exit_id"), post_only=True),
     "evaluation": Spec(),
     "evaluation-compute": Spec(post_only=True),
     "evaluation-publish": Spec(post_only=True),
@@ -319,6 +425,8 @@ class World:
             return obj.community_id or obj.street_id or obj.district_id, obj.operator_id
         if kind == "claim":
             obj, kind = obj.application, "application"
+        if kind == "household":  # where it applied (operators: see `inside`)
+            return obj.community_id or obj.street_id or obj.county_id, None
         if kind == "application":
             return obj.community_id or obj.street_id or obj.county_id, None
         if kind == "publication":
@@ -334,6 +442,15 @@ class World:
         return None, None
 
     def inside(self, kind: str, obj, role: str) -> bool:
+        if kind == "stored_file":  # 一房一档 through the unit, 一户一档 through the household
+            household = obj.repair.household
+            return self.inside("repair_photo", obj, role) or (
+                household is not None and self.inside("household", household, role)
+            )
+        if kind == "household" and self.operator_of(role):
+            # An operator sees the households holding one of its leases.
+            leased = obj.contracts.values_list("unit__building__estate__operator_id", flat=True)
+            return self.operator_of(role) in set(leased)
         if kind == "page":
             return True  # policies and guides belong to no region
         if kind in ("claim", "proposal", "record") and role not in ("city", "district"):
@@ -440,6 +557,23 @@ def world(cast) -> World:
             ),
             "contract": list(
                 Contract.objects.select_related("unit__building__estate").order_by("pk")
+            ),
+            "household": list(
+                Household.objects.filter(contracts__isnull=False)
+                .order_by("community_id", "pk")
+                .distinct("community_id")
+            ),
+            # Photos whose bytes serve no other repair (the same bytes are stored once).
+            "stored_file": list(
+                RepairPhoto.objects.filter(
+                    document_id__in=RepairPhoto.objects.values("document_id")
+                    .annotate(uses=Count("pk"))
+                    .filter(uses=1)
+                    .values("document_id")
+                )
+                .select_related("repair__estate", "repair__household")
+                .order_by("repair__estate_id", "pk")
+                .distinct("repair__estate_id")
             ),
             "proposal": list(Proposal.objects.order_by("county_id", "pk").distinct("county_id")),
             "record": list(Record.objects.order_by("county_id", "pk").distinct("county_id")),

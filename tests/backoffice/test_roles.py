@@ -84,12 +84,6 @@ def test_start_page_counts_only_the_jurisdiction(client, cast):
         assert name in html
 
 
-def test_unbuilt_modules_say_so(client, cast):
-    client.force_login(cast.users["community"])
-    html = client.get("/staff/archives/").content.decode()
-    assert "尚未开放" in html
-
-
 def test_visitors_sign_in_and_non_staff_are_refused(client, cast):
     response = client.get(reverse("assets"))
     assert response.status_code == 302 and "/staff/login/" in response["Location"]

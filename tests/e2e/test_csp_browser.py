@@ -90,13 +90,15 @@ def test_vector_tiles_draw_without_violations(browser, tiles_site_url):
 
 @pytest.fixture(scope="module")
 def clerk(django_db_setup, django_db_blocker):
-    """A district clerk who may also edit estates in the admin (committed: the server sees it)."""
+    """A district clerk who is also a superuser, as only superusers use the admin (committed:
+    the server sees it)."""
     with django_db_blocker.unblock():
         user, _ = get_user_model().objects.update_or_create(
             username="e2e-csp-clerk",
             defaults={
                 "password": PBKDF2PasswordHasher().encode(PASSWORD, "e2ecspsalt12345"),
                 "is_staff": True,
+                "is_superuser": True,
             },
         )
         user.user_permissions.set(
@@ -108,7 +110,10 @@ def clerk(django_db_setup, django_db_blocker):
             user=user,
             defaults={"role": "district", "region": Region.objects.get(adcode="341602")},
         )
-        yield user
+    yield user
+    with django_db_blocker.unblock():
+        # Committed rows outlive the module: no superuser is left for the tests that follow.
+        get_user_model().objects.filter(pk=user.pk).update(is_superuser=False, is_active=False)
 
 
 def test_staff_pages_and_the_admin_map_work_without_violations(page, site_url, clerk):

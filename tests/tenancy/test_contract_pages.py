@@ -55,9 +55,7 @@ def test_the_operator_generates_the_tenant_confirms_the_operator_signs_and_hands
     mine = client.get("/my/").content.decode()
     assert contract.number in mine and "阅读并确认签署" in mine
     pdf = client.get(f"/my/contracts/{contract.pk}/pdf/")
-    assert (
-        pdf["Content-Type"] == "application/pdf" and b"".join(pdf.streaming_content)[:5] == b"%PDF-"
-    )
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
     client.post(f"/my/contracts/{contract.pk}/code/")
     wrong = client.post(f"/my/contracts/{contract.pk}/confirm/", {"code": "000000", "agree": "on"})
     assert wrong.status_code == 400 and "验证码不正确" in wrong.content.decode()

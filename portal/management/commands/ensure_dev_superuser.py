@@ -83,8 +83,11 @@ class Command(BaseCommand):
             user, _ = User.objects.get_or_create(username=f"demo-{name}")
             user.set_password(password)
             user.save()
+            # The city's and the county's demo staff also administer accounts and rules.
+            admin = name in ("city", "district")
             StaffProfile.objects.update_or_create(
-                user=user, defaults={"role": role, "region": region, "operator": op}
+                user=user,
+                defaults={"role": role, "region": region, "operator": op, "is_admin": admin},
             )
             made.append(f"demo-{name}（{role.label}）")
         return made

@@ -1,0 +1,109 @@
+"""租金 in figures: the collection rate per bill month and county, and arrears today."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insights.statistics.base import Dashboard, Period, Scope, Table, percent
+from tenancy.models import ArrearsWarning, Bill
+from tenancy.selectors import overdue, owed
+
+BILL = "contract__unit__building__estate__"
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+def _sums() -> dict:
+    return {
+        "bills": Count("pk"),
+        "billed": Coalesce(Sum("amount"), ZERO, output_field=MONEY),
+        "paid_total": Coalesce(Sum("paid"), ZERO, output_field=MONEY),
+    }
+
+
+def rent(scope: Scope, period: Period, today: date | None = None) -> Dashboard:
+    """Billed and paid for the bills of the period's months (the collection rate is paid /
+    billed), per month and per county; arrears are bills past due and not paid in full today,
+    with the open arrears warnings."""
+    today = today or timezone.localdate()
+    bills = Bill.objects.filter(
+        scope.estates(BILL), month__gte=period.first, month__lte=period.last
+    )
+    # One scan grouped by month and county; both tables are sums of its cells.
+    by_month: dict = {}
+    by_county: dict = {}
+    for r in (
+        bills.values("month", adcode=F(f"{BILL}district__adcode"), name=F(f"{BILL}district__name"))
+        .annotate(**_sums())
+        .order_by()
+    ):
+        for table, key in ((by_month, r["month"]), (by_county, (r["adcode"], r["name"]))):
+            cell = table.setdefault(key, {"bills": 0, "billed": ZERO, "paid_total": ZERO})
+            for field in ("bills", "billed", "paid_total"):
+                cell[field] += r[field]
+    month_rows = []
+    for month in period.months():
+        r = by_month.get(month, {"bills": 0, "billed": ZERO, "paid_total": ZERO})
+        month_rows.append(
+            [
+                f"{month:%Y-%m}",
+                r["bills"],
+                r["billed"],
+                r["paid_total"],
+                percent(r["paid_total"], r["billed"]),
+            ]
+        )
+    county_rows = [
+        [name, r["bills"], r["billed"], r["paid_total"], percent(r["paid_total"], r["billed"])]
+        for (_adcode, name), r in sorted(by_county.items())
+    ]
+    late = {
+        r["name"]: r
+        for r in Bill.objects.filter(scope.estates(BILL), overdue(today))
+        .values(name=F(f"{BILL}district__name"))
+        .annotate(households=Count("contract", distinct=True), amount=owed())
+        .order_by()
+    }
+    warned = dict(
+        ArrearsWarning.objects.filter(scope.estates(BILL), resolved_at__isnull=True)
+        .values_list(f"{BILL}district__name")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    arrears_rows = [
+        [
+            name,
+            late.get(name, {}).get("households", 0),
+            late.get(name, {}).get("amount", ZERO),
+            warned.get(name, 0),
+        ]
+        for name in sorted(set(late) | set(warned))
+    ]
+    columns = [_("账单数"), _("应缴（元）"), _("已缴（元）"), _("收缴率（%）")]
+    return Dashboard(
+        "rent",
+        _("租金收缴与欠费"),
+        [
+            Table(
+                "by_month",
+                _("按账期"),
+                [_("账期"), *columns],
+                month_rows,
+                chart="line",
+                series=[4],
+            ),
+            Table("by_county", _("按区县"), [_("区县"), *columns], county_rows, series=[2, 3]),
+            Table(
+                "arrears",
+                _("当前欠费"),
+                [_("区县"), _("欠费户数"), _("欠缴金额（元）"), _("未解除的欠租预警")],
+                arrears_rows,
+                series=[2],
+            ),
+        ],
+        note=_("收缴率按账期统计（已缴 ÷ 应缴）；欠费为今天已过缴费截止日仍未缴清的账单。"),
+    )

@@ -1,0 +1,21 @@
+"""Jobs on the PostgreSQL queue: write a requested batch ZIP; delete the expired ones hourly.
+
+The work itself lives in insights/batches.py; these only say when it runs and on which queue.
+"""
+
+from procrastinate.contrib.django import app
+
+from insights import batches
+
+
+@app.task(queue="insights")
+def build_batch_zip(batch_id: int) -> None:
+    """One batch download's ZIP (a repeated job finds it claimed and does nothing)."""
+    batches.build(batch_id)
+
+
+@app.periodic(cron="23 * * * *")
+@app.task(queue="insights", queueing_lock="expire-batch-downloads")
+def expire_batch_downloads(timestamp: int) -> None:
+    """Hourly: ZIPs past their expiry deleted (status → expired)."""
+    batches.expire_batches()

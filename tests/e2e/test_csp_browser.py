@@ -99,6 +99,7 @@ def clerk(django_db_setup, django_db_blocker):
                 "password": PBKDF2PasswordHasher().encode(PASSWORD, "e2ecspsalt12345"),
                 "is_staff": True,
                 "is_superuser": True,
+                "is_active": True,
             },
         )
         user.user_permissions.set(
@@ -113,7 +114,7 @@ def clerk(django_db_setup, django_db_blocker):
     yield user
     with django_db_blocker.unblock():
         # Committed rows outlive the module: no superuser is left for the tests that follow.
-        get_user_model().objects.filter(pk=user.pk).update(is_superuser=False, is_active=False)
+        get_user_model().objects.filter(pk=user.pk).update(is_superuser=False)
 
 
 def test_staff_pages_and_the_admin_map_work_without_violations(page, site_url, clerk):

@@ -35,6 +35,7 @@ SUBJECTS = {
     "utility": _("水电读数"),
     "violation": _("违规处理"),
     "waitlist": _("轮候"),
+    "warning": _("预警"),
 }
 
 ACTIONS = {
@@ -150,6 +151,9 @@ ACTIONS = {
     "waitlist.entered": _("进入轮候"),
     "waitlist.refusal_limit": _("拒绝配租达上限"),
     "waitlist.resumed": _("恢复轮候"),
+    "warning.acknowledged": _("预警已确认"),
+    "warning.cleared": _("预警条件消除，自动解除"),
+    "warning.resolved": _("预警已处理"),
 }
 
 

@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id
 from backoffice.pending import Task
-from backoffice.rent import EXPORTS
-from backoffice.rent import _export as export
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope
 from geo.models import Estate
@@ -36,10 +36,6 @@ def reviews_for(user):
     return AnnualReview.objects.filter(estate_scope(user, ESTATE))
 
 
-def _id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-
-
 @staff_required
 def review_list(request: HttpRequest) -> HttpResponse:
     """The queue: submitted ones first by default (they wait for a decision), filterable by
@@ -52,10 +48,10 @@ def review_list(request: HttpRequest) -> HttpResponse:
         reviews = reviews.filter(status=status)
     else:
         status = ""
-    year = _id(request.GET.get("year", ""))
+    year = parse_id(request.GET.get("year", ""))
     if year:
         reviews = reviews.filter(year=year)
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         reviews = reviews.filter(contract__unit__building__estate_id=estate)
     q = request.GET.get("q", "").strip()[:40]
@@ -70,8 +66,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
     )
     reviews = reviews.order_by("due_date", "pk")
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
-        return export(
+    if fmt in FORMATS:
+        return table_download(
             fmt,
             "年审",
             [

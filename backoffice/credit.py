@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 from archive import documents
 from archive.client_ip import client_ip
 from archive.services import record_access
+from backoffice.exports import FORMATS, table_download
 from backoffice.pending import Task
-from backoffice.rent import EXPORTS, _export
 from backoffice.views import staff_required
 from credit import evidence, letters, selectors, services
 from credit.evidence import EvidenceRejected
@@ -510,9 +510,9 @@ def statistics(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     months = selectors.monthly(_records(request.user), today)
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         header = [str(_(h)) for h in ("月份", "新增生效", "影响期届满", "信用修复")]
-        return _export(
+        return table_download(
             fmt,
             "失信记录按月统计",
             header,

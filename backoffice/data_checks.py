@@ -14,7 +14,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.rent import EXPORTS, _export, _id, _query
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, query_without
 from backoffice.views import staff_required
 from insights import checks
 
@@ -45,7 +46,7 @@ class _FaultList:
 
 def _filters(request: HttpRequest) -> tuple[str, int | None]:
     kind = request.GET.get("kind", "")
-    return (kind if kind in checks.BY_CODE else ""), _id(request.GET.get("county", ""))
+    return (kind if kind in checks.BY_CODE else ""), parse_id(request.GET.get("county", ""))
 
 
 def _link(fault: checks.Fault) -> str:
@@ -94,8 +95,8 @@ def report(request: HttpRequest) -> HttpResponse:
             "county": county,
             "page": page,
             "faults": faults,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "export_url": reverse("data-checks-export"),
         },
     )
@@ -107,10 +108,10 @@ def export(request: HttpRequest) -> HttpResponse:
     scope = checks.Scope.of(request.user)
     kind, county = _filters(request)
     fmt = request.GET.get("format", "xlsx")
-    fmt = fmt if fmt in EXPORTS else "xlsx"
+    fmt = fmt if fmt in FORMATS else "xlsx"
     header = [str(h) for h in (_("类别"), _("对象"), _("县/区"), _("问题"), _("修改位置"))]
     rows = (
         [f.label, f.obj, f.county, f.problem, request.build_absolute_uri(_link(f))]
         for f in checks.all_faults(scope, kind, county)
     )
-    return _export(fmt, str(_("存量数据校核")), header, rows)
+    return table_download(fmt, str(_("存量数据校核")), header, rows)

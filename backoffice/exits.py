@@ -21,8 +21,9 @@ from django.views.decorators.http import require_POST
 
 from archive.services import record_access
 from backoffice.credit import may_decide
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, query_without, visible_estates
 from backoffice.pending import Task
-from backoffice.rent import EXPORTS, _estates, _export, _id, _query
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope, profile_of
 from housing.errors import NotAllowed
@@ -81,7 +82,7 @@ def exit_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(reason=reason)
     else:
         reason = ""
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         rows = rows.filter(contract__unit__building__estate_id=estate)
     q = request.GET.get("q", "").strip()[:40]
@@ -91,7 +92,7 @@ def exit_list(request: HttpRequest) -> HttpResponse:
         )
     rows = rows.order_by("move_out_by", "pk")
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         header = [
             str(_(h))
             for h in (
@@ -107,7 +108,7 @@ def exit_list(request: HttpRequest) -> HttpResponse:
                 "结算余额（元）",
             )
         ]
-        return _export(
+        return table_download(
             fmt,
             "退出",
             header,
@@ -133,14 +134,14 @@ def exit_list(request: HttpRequest) -> HttpResponse:
         "staff/exits/list.html",
         {
             "page": page,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "show": show,
             "shows": SHOW_LABELS,
             "reason": reason,
             "reasons": Exit.Reason.choices,
             "estate": estate,
-            "estates": _estates(request.user),
+            "estates": visible_estates(request.user),
             "q": q,
             "today": today,
             "counts": exits.counts_for(request.user, today),

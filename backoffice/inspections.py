@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.rent import _estates, _id, _query
+from backoffice.filters import parse_id, query_without, visible_estates
 from backoffice.views import staff_required
 from geo.models import Unit
 from housing.errors import NotAllowed
@@ -50,7 +50,7 @@ def _tenant_units(user):
 def unit_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     units = _tenant_units(request.user)
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         units = units.filter(building__estate_id=estate)
     due = request.GET.get("due") == "1"
@@ -77,8 +77,8 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         "staff/inspections/units.html",
         {
             "page": page,
-            "page_query": _query(request),
-            "estates": _estates(request.user),
+            "page_query": query_without(request),
+            "estates": visible_estates(request.user),
             "estate": estate,
             "due": due,
             "q": q,

@@ -52,6 +52,7 @@ def pending_work(user) -> list[Section]:
         _contracts(user),
         _operations(user),
         _credit(user),
+        _warnings(user),
     ]
     return [s for s in sections if s is not None and s.tasks]
 
@@ -240,3 +241,46 @@ def _credit(user) -> Section | None:
     """信用管理: proposals due for 认定, objections to answer, repairs to review."""
     tasks = import_module("backoffice.credit").pending_tasks(user)
     return Section(_("信用管理"), tasks) if tasks else None
+
+
+def _warnings(user) -> Section | None:
+    """自动预警: live warnings per rule in the user's jurisdiction and the unread 站内信, in
+    one query (a UNION), each linking to its list."""
+    from django.db.models import CharField, Value
+
+    from insights.models import StaffMessage, Warning
+    from insights.warnings.rules import RulesError, load_rules
+
+    unread_key = "__unread__"
+    by_rule = (
+        Warning.objects.live()
+        .visible_to(user)
+        .values_list("rule")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    unread = (
+        StaffMessage.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+        .annotate(key=Value(unread_key, output_field=CharField()))
+        .values_list("key")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict(by_rule.union(unread, all=True))
+    try:
+        rules = load_rules()
+    except RulesError:
+        rules = {}
+    centre = reverse("warnings")
+    tasks = [
+        Task(
+            rules[code].name if code in rules else code,
+            n,
+            f"{centre}?rule={code}",
+            urgent=code in rules and rules[code].severity == "high",
+        )
+        for code, n in sorted(counts.items())
+        if code != unread_key
+    ] or [Task(_("未解除的预警"), 0, centre)]
+    tasks.append(Task(_("未读站内信"), counts.get(unread_key, 0), reverse("staff-messages")))
+    return Section(_("自动预警"), tasks)

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access, record_event
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, query_without
 from backoffice.views import staff_required
 from exchange.synthetic import DEPARTMENTS
 from geo.models import Region
@@ -28,7 +30,6 @@ from tenancy.models import RecheckHit, RecheckRun
 from tenancy.services import recheck
 
 PAGE = 30
-EXPORTS = {"csv", "xlsx"}
 Status = RecheckHit.Status
 
 # Department fields, as staff read them.
@@ -66,21 +67,8 @@ class DecisionForm(forms.Form):
     )
 
 
-def _id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
-def _query(request: HttpRequest) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop("format", None)
-    return params.urlencode()
-
-
 def _export_hits(fmt: str, hits) -> HttpResponse:
-    """The filtered queue as CSV or XLSX (the rent pages' export: no cell runs as a formula)."""
-    from backoffice.rent import _export
-
+    """The filtered queue as CSV or XLSX (no cell runs as a formula)."""
     header = [
         str(_(h))
         for h in (
@@ -115,7 +103,7 @@ def _export_hits(fmt: str, hits) -> HttpResponse:
         ]
         for h in hits.iterator(chunk_size=2000)
     )
-    return _export(fmt, "动态核查疑点", header, rows)
+    return table_download(fmt, "动态核查疑点", header, rows)
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -159,7 +147,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         hits = hits.filter(status=status)
     else:
         status = ""
-    county = _id(request.GET.get("county", ""))
+    county = parse_id(request.GET.get("county", ""))
     if county:
         hits = hits.filter(county_id=county)
     rule = request.GET.get("rule", "")
@@ -181,7 +169,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         .order_by("-first_seen_at", "-pk")
     )
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         return _export_hits(fmt, hits)
     page = Paginator(hits, PAGE).get_page(request.GET.get("page"))
     return render(
@@ -190,7 +178,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "tab": "queue",
             "page": page,
-            "page_query": _query(request),
+            "page_query": query_without(request),
             "status": status,
             "statuses": Status.choices,
             "county": county,
@@ -201,7 +189,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "departments": list(DEPARTMENTS.items()),
             "q": q,
             "latest": recheck.latest_run(),
-            "query": _query(request),
+            "query": query_without(request),
         },
     )
 

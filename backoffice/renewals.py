@@ -18,9 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.exports import FORMATS, table_download
 from backoffice.pending import Task
-from backoffice.rent import EXPORTS
-from backoffice.rent import _export as export
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope
 from housing.errors import NotAllowed
@@ -89,7 +88,7 @@ def renewal_list(request: HttpRequest) -> HttpResponse:
             .values_list("status", "n")
         )
         found = found.order_by("requested_at", "pk")
-        if request.GET.get("format", "") in EXPORTS:
+        if request.GET.get("format", "") in FORMATS:
             return _export_requests(request.GET["format"], found)
         context |= {
             "status": status,
@@ -130,7 +129,7 @@ def _export_requests(fmt: str, found) -> HttpResponse:
         ]
         for r in found.iterator(chunk_size=2000)
     )
-    return export(fmt, "续租申请", header, rows)
+    return table_download(fmt, "续租申请", header, rows)
 
 
 class DecisionForm(forms.Form):

@@ -7,14 +7,10 @@ write the archive events. Exports go through exchange.spreadsheets, so no cell r
 formula.
 """
 
-import csv
 import time
 import uuid
-from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -29,10 +25,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, parse_month, query_without, visible_estates
 from backoffice.views import staff_required
-from exchange.spreadsheets import neutralize_row, xlsx_text_cells
 from geo.jurisdiction import estate_scope
-from geo.models import Estate
 from housing.errors import NotAllowed
 from tenancy import selectors
 from tenancy.models import Bill, Payment
@@ -41,61 +37,8 @@ from tenancy.services.billing import month_of, previous_month
 from tenancy.statements import StatementFileError, normalise
 
 PAGE = 30
-EXPORTS = {"csv", "xlsx"}
 BILL = "contract__unit__building__estate__"
 CONTRACT = "unit__building__estate__"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _month(text: str) -> date | None:
-    """A month typed as 2026-11 (what <input type=month> sends), or None."""
-    try:
-        year, month = text.split("-")
-        if len(year) == 4 and year.isdigit() and month.isdigit():
-            return date(int(year), int(month), 1)
-    except ValueError:
-        pass
-    return None
-
-
-def _id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
-
-
-def _query(request: HttpRequest, drop: Iterable[str] = ("page", "format", "table")) -> str:
-    params = request.GET.copy()
-    for key in drop:
-        params.pop(key, None)
-    return params.urlencode()
-
-
-def _estates(user):
-    return Estate.objects.visible_to(user).only("pk", "name").order_by("name")
-
-
-def _export(fmt: str, name: str, header: list, rows: Iterable[list]) -> HttpResponse:
-    """A CSV (UTF-8 with BOM, which Excel and WPS read as Chinese) or XLSX download whose text
-    cells cannot run as formulas."""
-    filename = f"{name}-{timezone.localdate():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(neutralize_row(header))
-        for row in rows:
-            writer.writerow(neutralize_row(row))
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(name[:31])
-        sheet.append(xlsx_text_cells(sheet, header))
-        for row in rows:
-            sheet.append(xlsx_text_cells(sheet, row))
-        response = HttpResponse(content_type=XLSX)
-        book.save(response)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _rate_rows(rows) -> list[dict]:
@@ -120,8 +63,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     """The collection rate per estate and per operator for a span of bill months (the last
     twelve by default), with the arrears and warnings at a glance."""
     today = timezone.localdate()
-    last = _month(request.GET.get("to", "")) or month_of(today)
-    first = _month(request.GET.get("from", ""))
+    last = parse_month(request.GET.get("to", "")) or month_of(today)
+    first = parse_month(request.GET.get("from", ""))
     if first is None or first > last:
         first = last
         for _step in range(11):
@@ -130,7 +73,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     estates = _rate_rows(selectors.collection(scope, first, last, "estate"))
     operators = _rate_rows(selectors.collection(scope, first, last, "operator"))
     fmt, table = request.GET.get("format", ""), request.GET.get("table", "estates")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         rows = operators if table == "operators" else estates
         header = [
             str(_("运营单位")) if table == "operators" else str(_("项目")),
@@ -139,7 +82,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             str(_("已缴（元）")),
             str(_("收缴率（%）")),
         ]
-        return _export(
+        return table_download(
             fmt,
             f"收缴率-{first:%Y%m}-{last:%Y%m}",
             header,
@@ -176,7 +119,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "late": late,
             "late_text": _money(late["amount"]),
             "warnings": selectors.open_warnings(estate_scope(request.user, BILL))[:10],
-            "query": _query(request),
+            "query": query_without(request),
         },
     )
 
@@ -190,7 +133,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
     bills = payments.bills_for(request.user).select_related(
         "contract__household", "contract__unit__building__estate"
     )
-    month = _month(request.GET.get("month", ""))
+    month = parse_month(request.GET.get("month", ""))
     if month:
         bills = bills.filter(month=month)
     status = request.GET.get("status", "")
@@ -200,7 +143,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
         bills = bills.filter(status=status)
     else:
         status = ""
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         bills = bills.filter(contract__unit__building__estate_id=estate)
     q = request.GET.get("q", "").strip()[:40]
@@ -212,8 +155,8 @@ def bill_list(request: HttpRequest) -> HttpResponse:
         )
     bills = bills.order_by("-month", "contract__number")
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
-        return _export(
+    if fmt in FORMATS:
+        return table_download(
             fmt,
             "租金账单",
             [
@@ -260,13 +203,13 @@ def bill_list(request: HttpRequest) -> HttpResponse:
         {
             "tab": "bills",
             "page": page,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "month": month,
             "status": status,
             "statuses": [*Bill.Status.choices, ("overdue", _("已逾期"))],
             "estate": estate,
-            "estates": _estates(request.user),
+            "estates": visible_estates(request.user),
             "q": q,
             "today": today,
         },
@@ -370,7 +313,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             "tab": "payments",
             "form": form if collects else None,
             "page": page,
-            "page_query": _query(request),
+            "page_query": query_without(request),
             "channel": channel,
             "channels": Payment.Channel.choices,
         },
@@ -480,12 +423,12 @@ def arrears(request: HttpRequest) -> HttpResponse:
     """Arrears by estate and by household (optionally one estate), and the open warnings."""
     today = timezone.localdate()
     by_estate = list(selectors.arrears_by_estate(estate_scope(request.user, BILL), today))
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     households = selectors.arrears_by_household(estate_scope(request.user, CONTRACT), today, estate)
     fmt, table = request.GET.get("format", ""), request.GET.get("table", "households")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         if table == "estates":
-            return _export(
+            return table_download(
                 fmt,
                 "欠费-按项目",
                 [
@@ -513,7 +456,7 @@ def arrears(request: HttpRequest) -> HttpResponse:
                     for r in by_estate
                 ),
             )
-        return _export(
+        return table_download(
             fmt,
             "欠费-按户",
             [
@@ -558,10 +501,10 @@ def arrears(request: HttpRequest) -> HttpResponse:
             "by_estate": by_estate,
             "totals": totals,
             "page": page,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "estate": estate,
-            "estates": _estates(request.user),
+            "estates": visible_estates(request.user),
             "warnings": selectors.open_warnings(estate_scope(request.user, BILL)),
             "today": today,
         },

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from archive.services import record_access
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, query_without, visible_estates
 from backoffice.pending import Task
-from backoffice.rent import EXPORTS, _estates, _export, _id, _query
 from backoffice.views import staff_required
 from geo.jurisdiction import profile_of
 from geo.models import Unit
@@ -70,7 +71,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     overdue = request.GET.get("overdue") == "1"
     if overdue:
         rows = rows.filter(overdue_q(now))
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         rows = rows.filter(estate_id=estate)
     categories = list(RepairCategory.objects.all())
@@ -83,23 +84,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     if q:
         rows = rows.filter(Q(number__icontains=q) | Q(household__head_name__contains=q))
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
+    if fmt in FORMATS:
         header = ["工单编号", "类别", "项目", "房屋", "承租人", "状态", "超时", "报修时间"]
         header += ["派单时间", "预约上门", "完工时间", "确认时间", "维修人员", "问题描述"]
-        return _export(fmt, "维修工单", [str(_(h)) for h in header], _rows(rows))
+        return table_download(fmt, "维修工单", [str(_(h)) for h in header], _rows(rows))
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "staff/repairs/queue.html",
         {
             "page": page,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "status": status,
             "statuses": STATUS_CHOICES,
             "overdue": overdue,
             "estate": estate,
-            "estates": _estates(request.user),
+            "estates": visible_estates(request.user),
             "category": category,
             "categories": categories,
             "q": q,
@@ -310,7 +311,7 @@ class NewRepairForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["estate"].queryset = _estates(user)
+        self.fields["estate"].queryset = visible_estates(user)
         self.fields["photos"].help_text = limits_text()
 
     def clean(self):

@@ -22,10 +22,12 @@ from backoffice import (
     rent,
     repairs,
     review,
+    staff_messages,
     standard_export,
     statistics,
     views,
     violations,
+    warnings,
 )
 from backoffice.system import accounts as system_accounts
 from backoffice.system import home as system_home
@@ -338,5 +340,10 @@ urlpatterns = [
     ),
     path("statistics/", statistics.overview, name="statistics"),
     path("statistics/<slug:slug>/", statistics.dashboard, name="statistics-dashboard"),
+    # 自动预警 (issue 16 point 2): the warning centre and its actions; staff 站内信
+    path("warnings/", warnings.centre, name="warnings"),
+    path("warnings/<int:warning_id>/<slug:action>/", warnings.act, name="warning-act"),
+    path("messages/", staff_messages.inbox, name="staff-messages"),
+    path("messages/read/", staff_messages.mark_read, name="staff-messages-read"),
     path("<slug:slug>/", views.module, name="staff-module"),
 ]

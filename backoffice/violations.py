@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 from archive.models import Event
 from archive.services import record_access
-from backoffice.rent import EXPORTS, _estates, _export, _id, _month, _query
+from backoffice.exports import FORMATS, table_download
+from backoffice.filters import parse_id, parse_month, query_without, visible_estates
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope
 from geo.models import Unit
@@ -72,7 +73,7 @@ def _filtered(request: HttpRequest, today: date):
         cases = cases.filter(source=source)
     else:
         source = ""
-    estate = _id(request.GET.get("estate", ""))
+    estate = parse_id(request.GET.get("estate", ""))
     if estate:
         cases = cases.filter(unit__building__estate_id=estate)
     overdue = request.GET.get("overdue") == "1"
@@ -98,8 +99,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         F("closed_at").desc(nulls_first=True), "step_due", "pk"
     )
     fmt = request.GET.get("format", "")
-    if fmt in EXPORTS:
-        return _export(
+    if fmt in FORMATS:
+        return table_download(
             fmt,
             "违规案件",
             [
@@ -140,13 +141,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "tab": "cases",
             "page": page,
-            "page_query": _query(request),
-            "query": _query(request),
+            "page_query": query_without(request),
+            "query": query_without(request),
             "today": today,
             "kinds": ViolationKind.objects.all(),
             "statuses": [("open", _("未结案")), *Status.choices],
             "sources": ViolationCase.Source.choices,
-            "estates": _estates(request.user),
+            "estates": visible_estates(request.user),
             **filters,
         },
     )
@@ -318,7 +319,7 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         {
             "tab": "complaints",
             "page": page,
-            "page_query": _query(request),
+            "page_query": query_without(request),
             "status": status,
             "statuses": Complaint.Status.choices,
         },
@@ -344,7 +345,7 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
                 return redirect("violation-complaints")
             case = complaints.open_case(
                 complaint.pk,
-                unit_id=_id(request.POST.get("unit", "")),
+                unit_id=parse_id(request.POST.get("unit", "")),
                 kind_code=request.POST.get("kind", ""),
                 actor=request.user,
             )
@@ -408,7 +409,7 @@ def arrears(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             case = violations.open_arrears_case(
-                _id(request.POST.get("warning", "")) or 0, actor=request.user
+                parse_id(request.POST.get("warning", "")) or 0, actor=request.user
             )
         except NotAllowed as exc:
             messages.error(request, str(exc))
@@ -423,7 +424,7 @@ def arrears(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/violations/arrears.html",
-        {"tab": "arrears", "page": page, "page_query": _query(request), "pending": pending},
+        {"tab": "arrears", "page": page, "page_query": query_without(request), "pending": pending},
     )
 
 
@@ -542,12 +543,12 @@ def idle(request: HttpRequest) -> HttpResponse:
     """Units below the near-zero thresholds in every month of the window; staff open 闲置
     cases from here after a look."""
     scope = estate_scope(request.user, READING_SCOPE)
-    last = _month(request.GET.get("month", "")) or latest_month(scope)
+    last = parse_month(request.GET.get("month", "")) or latest_month(scope)
     if request.method == "POST":
-        last = _month(request.POST.get("month", "")) or last
+        last = parse_month(request.POST.get("month", "")) or last
         try:
             case = violations.open_idle_case(
-                _id(request.POST.get("unit", "")) or 0, last=last, actor=request.user
+                parse_id(request.POST.get("unit", "")) or 0, last=last, actor=request.user
             )
         except NotAllowed as exc:
             messages.error(request, str(exc))

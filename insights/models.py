@@ -6,6 +6,7 @@ member who asked for it (never from MEDIA_URL); it expires and is then deleted.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,3 +65,150 @@ class BatchDownload(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return round(100 * self.done_folders / self.total_folders) if self.total_folders else 0
+
+
+class WarningQuerySet(models.QuerySet):
+    def live(self) -> "WarningQuerySet":
+        """Not yet resolved: what the centre and the digest count."""
+        return self.exclude(status=Warning.Status.RESOLVED)
+
+    def visible_to(self, user) -> "WarningQuerySet":
+        """Owner by jurisdiction: a county's warnings to its county and city, an estate's to its
+        operator, street and community; city-wide ones (no county) to the city; all to
+        superusers. The one scoping condition for the centre, the home and the digest."""
+        from geo.jurisdiction import profile_of
+        from geo.models import Region
+
+        if user.is_authenticated and user.is_superuser:
+            return self
+        profile = profile_of(user)
+        if profile is None:
+            return self.none()
+        if profile.operator_id:
+            return self.filter(estate__operator_id=profile.operator_id)
+        region = profile.region
+        if region is None:
+            return self.none()
+        if region.level == Region.Level.CITY:
+            return self.filter(
+                models.Q(county__parent_id=region.pk)
+                | models.Q(county_id=region.pk)
+                | models.Q(county__isnull=True)
+            )
+        if region.level == Region.Level.DISTRICT:
+            return self.filter(county_id=region.pk)
+        field = "street_id" if region.level == Region.Level.STREET else "community_id"
+        return self.filter(**{f"estate__{field}": region.pk})
+
+
+class Warning(models.Model):
+    """自动预警: one case one rule found (a subject by kind and id), owned by the county and
+    estate it lies in; raised and cleared by the hourly refresh, acknowledged and resolved by
+    staff. At most one unresolved warning per rule and subject."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待确认")
+        ACKNOWLEDGED = "acknowledged", _("已确认、处理中")
+        RESOLVED = "resolved", _("已解除")
+
+    rule = models.CharField(_("预警规则"), max_length=40)
+    subject_kind = models.CharField(_("对象类型"), max_length=20)
+    subject_id = models.BigIntegerField(_("对象编号"))
+    # The page where it is handled when that is not the subject's own (an offer's round).
+    anchor_id = models.BigIntegerField(null=True, blank=True)
+    # For the archive events (一房一档 / 一户一档) when it is acknowledged or resolved.
+    unit_id = models.BigIntegerField(null=True, blank=True)
+    household_id = models.BigIntegerField(null=True, blank=True)
+    summary = models.CharField(_("摘要"), max_length=300)
+    county = models.ForeignKey(
+        "geo.Region",
+        verbose_name=_("区县"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    estate = models.ForeignKey(
+        "geo.Estate",
+        verbose_name=_("项目（小区）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_seen_at = models.DateTimeField(_("首次发现"))
+    last_seen_at = models.DateTimeField(_("最近发现"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    resolution = models.TextField(_("处理说明"), blank=True)
+    auto_resolved = models.BooleanField(_("条件消除后自动解除"), default=False)
+
+    objects = WarningQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [
+            # the centre: status, then county, then rule filters; newest first
+            models.Index(
+                fields=["status", "county", "rule", "-last_seen_at"], name="warning_centre_idx"
+            ),
+            # the operator's and the street's view go through the estate
+            models.Index(fields=["estate", "status"], name="warning_estate_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject_kind", "subject_id"],
+                condition=~models.Q(status="resolved"),
+                name="one_live_warning_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="resolved", resolved_at__isnull=False)
+                | ~models.Q(status="resolved"),
+                name="warning_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.subject_kind}:{self.subject_id} {self.get_status_display()}"
+
+
+class StaffMessage(models.Model):
+    """站内信 for staff (the daily warning digest): kept until read, shown at /staff/messages/."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="staff_messages",
+    )
+    kind = models.CharField(_("类别"), max_length=30, blank=True)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内信（工作人员）")
+        verbose_name_plural = _("站内信（工作人员）")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="staff_message_inbox_idx"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="staff_message_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -19,3 +19,21 @@ def build_batch_zip(batch_id: int) -> None:
 def expire_batch_downloads(timestamp: int) -> None:
     """Hourly: ZIPs past their expiry deleted (status → expired)."""
     batches.expire_batches()
+
+
+@app.periodic(cron="41 * * * *")
+@app.task(queue="insights", queueing_lock="refresh-warnings")
+def refresh_warnings(timestamp: int) -> None:
+    """Hourly: raise new warnings, touch the live ones, clear those whose condition ended."""
+    from insights.warnings.refresh import refresh
+
+    refresh()
+
+
+@app.periodic(cron="0 7 * * *")
+@app.task(queue="insights", queueing_lock="warning-digest")
+def send_warning_digest(timestamp: int) -> None:
+    """Daily at 07:00: each staff member's 站内信 of the live warnings in their area."""
+    from insights.warnings.digest import send_digest
+
+    send_digest()

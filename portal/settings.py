@@ -176,6 +176,8 @@ ANJU_MAP_CENTER = (
 )
 ANJU_MAP_ZOOM = env_int("ANJU_MAP_ZOOM", 9)
 ANJU_HOTLINE = env_str("ANJU_HOTLINE", "")
+# 开放数据: counts of people or households from 1 to this minus one are published as "<N".
+ANJU_OPEN_DATA_MIN_COUNT = env_int("ANJU_OPEN_DATA_MIN_COUNT", 5)
 # Above this many matching estates the home map draws vector tiles instead of one marker each.
 ANJU_MAP_MARKER_LIMIT = env_int("ANJU_MAP_MARKER_LIMIT", 2000)
 HOME_LIST_LIMIT = 200

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from layers import api, ogc
 from layers import views as layer_views
-from portal import operator_scores, resident, views
+from portal import open_data, operator_scores, resident, views
 
 
 def superusers_only(request) -> bool:
@@ -68,6 +68,10 @@ urlpatterns = [
         name="my-credit-file",
     ),
     path("operators/", operator_scores.operator_scores, name="operator-scores"),  # 考核结果
+    path("open-data/", open_data.catalogue, name="open-data"),  # 开放数据
+    path("open-data/<slug:slug>/", open_data.dataset_page, name="open-dataset"),
+    path("open-data/<slug:slug>.csv", open_data.dataset_csv, name="open-dataset-csv"),
+    path("open-data/<slug:slug>.json", open_data.dataset_json, name="open-dataset-json"),
     path("", include("housing.urls")),
     path("", include("tenancy.urls")),
     path("admin/", admin.site.urls),

@@ -206,6 +206,10 @@ def own_batch(world: "World", role: str) -> list[tuple[str, dict]]:
     ]
 
 
+def warning_missing(world: "World", role: str) -> list[tuple[str, dict]]:
+    return [("missing", {"warning_id": MISSING, "action": "acknowledge"})]
+
+
 def export_query(world: "World", role: str) -> str:
     inside = next((o for w, o in world.picks("estate", role) if w == "inside"), None)
     return f"format=csv&estate={inside.pk if inside else MISSING}"
@@ -356,6 +360,12 @@ FILL: dict[str, Spec] = {
     "evaluation": Spec(),
     "evaluation-compute": Spec(post_only=True),
     "evaluation-publish": Spec(post_only=True),
+    # 自动预警: the centre (a county filter); its actions are POSTs, tested in
+    # tests/insights/test_warnings.py with warnings on both sides of the line
+    "warnings": Spec(county_param=True),
+    "warning-act": Spec(fill=warning_missing, post_only=True),
+    "staff-messages": Spec(),
+    "staff-messages-read": Spec(post_only=True),
 }
 
 

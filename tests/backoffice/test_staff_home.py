@@ -54,6 +54,9 @@ ROWS = {
     # 信用管理 (issue 14): proposals due or objected to, records with a repair to review
     "credit-proposals": re.compile(r'href="/staff/credit/proposals/\d+/"'),
     "credit-records": re.compile(r'href="/staff/credit/records/\d+/"'),
+    # 自动预警 (issue 16): the centre's rows, and the unread 站内信
+    "warnings": re.compile(r'<td data-label="预警" lang="zh-Hans">'),
+    "staff-messages": re.compile(r'<span class="tag tag--bad">未读</span>'),
 }
 
 
@@ -223,8 +226,9 @@ def test_the_start_page_takes_a_few_queries_however_much_waits(
 # expiring offers), contracts 2 (leases, accepted offers), and 运营管理 15: arrears warnings 1,
 # re-check 2 (hits, the latest run), annual reviews 1, renewals 2 (requests, leases ending),
 # repairs 1, violations 6 (cases, the rules, the latest utility month, idle units, complaints,
-# arrears leads), exits 1, the operators' scores 1; 信用管理 2 (proposals, repairs).
-HARD_CAP = 4 + 4 + 2 + 1 + 3 + 2 + 15 + 2
+# arrears leads), exits 1, the operators' scores 1; 信用管理 2 (proposals, repairs); 自动预警 1
+# (the live warnings per rule and the unread 站内信, one UNION).
+HARD_CAP = 4 + 4 + 2 + 1 + 3 + 2 + 15 + 2 + 1
 
 
 def test_the_city_is_sent_to_score_the_operators(client, cast, work):

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from backoffice.statistics import counties_for
@@ -31,7 +31,11 @@ STATUSES = {
     "resolved": Warning.Status.RESOLVED.label,
     "all": gettext_lazy("全部"),
 }
-SEVERITY = {"high": gettext_lazy("高"), "medium": gettext_lazy("中"), "low": gettext_lazy("低")}
+SEVERITY = {
+    "high": pgettext_lazy("severity", "高"),
+    "medium": pgettext_lazy("severity", "中"),
+    "low": pgettext_lazy("severity", "低"),
+}
 
 
 def link_for(w: Warning) -> str:

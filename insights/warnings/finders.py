@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from allocation.models import Offer
 from disclosure.models import Objection, Publication
+from exchange.synthetic import DEPARTMENTS
 from geo.models import Region, Unit
 from housing.models import Application
 from tenancy.models import AnnualReview, Complaint, Contract, RecheckHit
@@ -203,7 +204,7 @@ def recheck_hit(t: dict, now: datetime) -> list[Finding]:
             % {
                 "number": number,
                 "what": (finding or {}).get("label", "") if isinstance(finding, dict) else "",
-                "dept": dept,
+                "dept": DEPARTMENTS.get(dept, dept),
             },
             unit_id=unit,
             household_id=household,

@@ -161,6 +161,7 @@ bench: demo
 	$(PY) bench/recheck.py
 	$(PY) bench/batch_download.py
 	$(PY) bench/standard_export.py
+	$(PY) bench/dashboards.py
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

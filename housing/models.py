@@ -218,6 +218,9 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["stage", "county"], name="application_queue_idx"),
             models.Index(fields=["id_index"], name="application_person_idx"),
+            # 统计分析: applications submitted and decided per county and period.
+            models.Index(fields=["county", "submitted_at"], name="application_submitted_idx"),
+            models.Index(fields=["county", "decided_at"], name="application_decided_idx"),
         ]
         constraints = [
             # One case at a time per person: a new one only after the last was refused.
@@ -274,6 +277,12 @@ class ReviewStep(models.Model):
 
     class Meta:
         ordering = ["decided_at", "id"]
+        # A case's decisions in order: the one before a decision is one index probe (审核时效).
+        indexes = [
+            models.Index(
+                fields=["application", "decided_at", "id"], name="reviewstep_case_order_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.step} {self.decision}"

@@ -3,10 +3,17 @@ deadline, the approval rate and why applications were refused."""
 
 from collections import Counter
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import Lag, TruncMonth
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,36 +103,38 @@ def review(scope: Scope, period: Period) -> Dashboard:
     (from the decision before it on the same case, which is when the step was entered) and how
     many came after the deadline the case carried at that step; plus the cases open now past
     their deadline."""
-    steps = (
-        ReviewStep.objects.filter(scope.applications("application__"))
-        .annotate(
-            entered=Window(
-                Lag("decided_at"),
-                partition_by=[F("application_id")],
-                order_by=[F("decided_at").asc(), F("id").asc()],
-            )
+    # Each decision's entry time is the decision before it on the same case, found by an index
+    # lookup on (application, decided_at, id) for the decisions of the period only: a window
+    # over every decision in scope would sort the whole history on each page view.
+    previous = (
+        ReviewStep.objects.filter(application_id=OuterRef("application_id"))
+        .filter(
+            Q(decided_at__lt=OuterRef("decided_at"))
+            | Q(decided_at=OuterRef("decided_at"), id__lt=OuterRef("id"))
         )
-        .values("step", "decision", "decided_at", "deadline", "entered")
-        .order_by()
+        .order_by("-decided_at", "-id")
+        .values("decided_at")[:1]
     )
-    try:
-        inner, params = steps.query.sql_with_params()
-    except EmptyResultSet:  # nothing in scope (an operator has no applications)
-        inner = None
-    figures = {}
-    if inner is not None:
-        with connection.cursor() as cursor:
-            # The window must see every decision of a case, so the period is applied around it.
-            cursor.execute(
-                "SELECT s.step, COUNT(*), COUNT(s.deadline),"
-                " COUNT(*) FILTER (WHERE s.decided_at > s.deadline),"
-                " AVG(s.decided_at - s.entered)"
-                f" FROM ({inner}) s"
-                " WHERE s.decision <> 'submit' AND s.decided_at >= %s AND s.decided_at < %s"
-                " GROUP BY s.step",
-                [*params, period.start, period.end],
-            )
-            figures = {row[0]: row[1:] for row in cursor.fetchall()}
+    figures = {
+        r["step"]: (r["n"], r["with_deadline"], r["late"], r["mean"])
+        for r in ReviewStep.objects.filter(
+            scope.applications("application__"),
+            decided_at__gte=period.start,
+            decided_at__lt=period.end,
+        )
+        .exclude(decision=ReviewStep.Decision.SUBMIT)
+        .annotate(entered=Subquery(previous))
+        .values("step")
+        .annotate(
+            n=Count("pk"),
+            with_deadline=Count("deadline"),
+            late=Count("pk", filter=Q(decided_at__gt=F("deadline"))),
+            mean=Avg(
+                ExpressionWrapper(F("decided_at") - F("entered"), output_field=DurationField())
+            ),
+        )
+        .order_by()
+    }
     now_overdue = dict(
         Application.objects.filter(
             scope.applications(),

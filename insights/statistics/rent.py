@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from insights.statistics.base import Dashboard, Period, Scope, Table, percent
 from tenancy.models import ArrearsWarning, Bill
-from tenancy.selectors import overdue, owed
+from tenancy.selectors import owed
 
 BILL = "contract__unit__building__estate__"
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -63,7 +63,13 @@ def rent(scope: Scope, period: Period, today: date | None = None) -> Dashboard:
     ]
     late = {
         r["name"]: r
-        for r in Bill.objects.filter(scope.estates(BILL), overdue(today))
+        # overdue(today) spelled with the statuses that are not paid: the same bills, but
+        # through the (status, due_date) index instead of a scan of every bill ever issued.
+        for r in Bill.objects.filter(
+            scope.estates(BILL),
+            status__in=[s for s in Bill.Status.values if s != Bill.Status.PAID],
+            due_date__lt=today,
+        )
         .values(name=F(f"{BILL}district__name"))
         .annotate(households=Count("contract", distinct=True), amount=owed())
         .order_by()

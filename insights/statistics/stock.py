@@ -13,11 +13,21 @@ from datetime import datetime, timedelta
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, Q, Sum, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from geo.models import Estate, Region, Unit
+from geo.models import Building, Estate, Region, Unit
 from insights.statistics.base import Dashboard, Period, Scope, Table, days, percent
 
 LONG_VACANT_DAYS = 180
@@ -45,6 +55,34 @@ def _row(name: str, r: dict) -> list:
     return [name, r["units"], r["vacant"], percent(r["vacant"], r["units"]), days(mean), r["long"]]
 
 
+def _per_estate(scope: Scope, now: datetime) -> list[dict]:
+    """The estates' figures as sums of their buildings': the units are grouped on their own
+    column (one narrow scan of a million rows), the few hundred buildings named afterwards."""
+    buildings = Building.objects.filter(scope.estates("estate__")).order_by().values("pk")
+    per_building = (
+        Unit.objects.filter(building_id__in=Subquery(buildings))
+        .values("building_id")
+        .annotate(**_figures(now))
+        .order_by()
+    )
+    figures = {r["building_id"]: r for r in per_building}
+    estates: dict[int, dict] = {}
+    for b in Building.objects.filter(pk__in=list(figures)).values(
+        "pk",
+        key=F("estate_id"),
+        name=F("estate__name"),
+        adcode=F("estate__district__adcode"),
+        county=F("estate__district__name"),
+    ):
+        r = figures[b.pop("pk")]
+        e = estates.setdefault(b["key"], {**b, "units": 0, "vacant": 0, "long": 0, "spent": None})
+        for key in ("units", "vacant", "long"):
+            e[key] += r[key]
+        if r["spent"] is not None:
+            e["spent"] = (e["spent"] or timedelta()) + r["spent"]
+    return list(estates.values())
+
+
 def _roll_up(estates: list[dict]) -> list[dict]:
     """The counties' figures as sums of their estates' (one scan of the units, not two)."""
     counties: dict[str, dict] = {}
@@ -69,16 +107,8 @@ def vacancy(
     months, per county (coloured on the map) and per estate (points). A snapshot of today:
     the period does not apply."""
     now = now or timezone.now()
-    units = Unit.objects.filter(scope.estates("building__estate__"))
     estates = sorted(
-        units.values(
-            key=F("building__estate_id"),
-            name=F("building__estate__name"),
-            adcode=F("building__estate__district__adcode"),
-            county=F("building__estate__district__name"),
-        )
-        .annotate(**_figures(now))
-        .order_by(),
+        _per_estate(scope, now),
         key=lambda r: (-(percent(r["vacant"], r["units"]) or 0), -r["vacant"], r["name"]),
     )
     counties = _roll_up(estates)

@@ -44,22 +44,24 @@ def waitlist(scope: Scope, period: Period, now: datetime | None = None) -> Dashb
     waiting = WaitlistEntry.objects.filter(
         scope.households("household__"), status=WaitlistEntry.Status.WAITING
     )
-    county_rows = [
-        [r["county__name"], r["n"], days(r["mean"]), days(now - r["oldest"])]
-        for r in waiting.values("county__name")
-        .annotate(n=Count("pk"), mean=Avg(_waited(now)), oldest=Min("queued_at"))
+    # One scan: the bands are counted per county too and summed here.
+    bands = {
+        f"b{i}": Count(
+            "pk",
+            filter=Q(queued_at__lte=now - timedelta(days=low))
+            & (Q(queued_at__gt=now - timedelta(days=high)) if high else Q()),
+        )
+        for i, (low, high) in enumerate(BANDS)
+    }
+    per_county = list(
+        waiting.values("county__name")
+        .annotate(n=Count("pk"), mean=Avg(_waited(now)), oldest=Min("queued_at"), **bands)
         .order_by("county__adcode")
-    ]
-    band_counts = waiting.aggregate(
-        **{
-            f"b{i}": Count(
-                "pk",
-                filter=Q(queued_at__lte=now - timedelta(days=low))
-                & (Q(queued_at__gt=now - timedelta(days=high)) if high else Q()),
-            )
-            for i, (low, high) in enumerate(BANDS)
-        }
     )
+    county_rows = [
+        [r["county__name"], r["n"], days(r["mean"]), days(now - r["oldest"])] for r in per_county
+    ]
+    band_counts = {key: sum(r[key] for r in per_county) for key in bands}
     band_rows = [
         [band_label(low, high), band_counts[f"b{i}"]] for i, (low, high) in enumerate(BANDS)
     ]

@@ -42,6 +42,8 @@ class Bill(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"], name="bill_open_idx"),
             models.Index(fields=["contract", "month"], name="bill_contract_month_idx"),
+            # 统计分析: the bills of a period's months, as the history grows by a month a month.
+            models.Index(fields=["month"], name="bill_month_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["contract", "month"], name="one_bill_per_month"),

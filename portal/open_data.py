@@ -68,11 +68,9 @@ def cached_daily(view: Callable) -> Callable:
             now = timezone.localtime()
             midnight = cutoff_for(now.date() + timedelta(days=1))
             page = response.get("Content-Type", "").startswith("text/html")
+            who = {"private": True} if page else {"public": True}
             patch_cache_control(
-                response,
-                public=not page,
-                private=page,
-                max_age=max(0, int((midnight - now).total_seconds())),
+                response, max_age=max(0, int((midnight - now).total_seconds())), **who
             )
             response["Expires"] = http_date(midnight.timestamp())
             patch_vary_headers(response, ["Accept-Language", "Cookie"])

@@ -21,6 +21,7 @@ from geo.models import Region
 from housing import services
 from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm
 from housing.models import DEFAULT_CHAIN, Application, CountyPolicy, ReviewStep
+from housing.queues import waiting_q
 
 DEPARTMENTS = ("city", "district")
 
@@ -56,14 +57,6 @@ def openable(user, steps: set[str] | None = None) -> QuerySet[Application]:
         return cases
     handled = ReviewStep.objects.filter(application=OuterRef("pk"), actor=user)
     return cases.filter(Q(stage__in=my_steps(user) if steps is None else steps) | Exists(handled))
-
-
-def waiting_q(steps: set[str]) -> Q:
-    """Cases that need the user's hand: a decision at their step, or a publicity not yet
-    started (a running publicity waits for its period to end, not for anyone)."""
-    return Q(stage__in=steps, returned=False) & ~Q(
-        stage=Application.Stage.PUBLICITY, review_outbox__isnull=False
-    )
 
 
 def overdue_q(steps: set[str]) -> Q:

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -167,16 +167,6 @@ def _household_lines(user: AbstractBaseUser, text: str) -> tuple[list[int], list
     return [found[key] for _n, key in asked if key in found], problems
 
 
-def _window(since: date | None, until: date | None) -> Q:
-    zone = timezone.get_current_timezone()
-    q = Q()
-    if since:
-        q &= Q(at__gte=datetime.combine(since, time.min, zone))
-    if until:
-        q &= Q(at__lte=datetime.combine(until, time.max, zone))
-    return q
-
-
 def resolve(
     user: AbstractBaseUser,
     *,
@@ -219,7 +209,7 @@ def resolve(
     if not (estate_ids or units or households):
         if not (since or until):
             raise BatchError(_("请至少选择一个项目、房屋、家庭或一个时间段。"))
-        active = Event.objects.filter(_window(since, until))
+        active = Event.objects.filter(dossiers.period_q(since, until))
         unit_q = Q(pk__in=active.filter(unit_id__isnull=False).values("unit_id"))
         household_q = Q(pk__in=active.filter(household_id__isnull=False).values("household_id"))
     unit_ids = tuple(

@@ -117,8 +117,8 @@ def _actor(event: Event) -> str:
     return event.actor.get_full_name() or event.actor.get_username()
 
 
-def _window(since: date | None, until: date | None) -> Q:
-    """Events inside [since, until] (whole days, local time); no bound when None."""
+def period_q(since: date | None, until: date | None) -> Q:
+    """Rows whose `at` lies inside [since, until] (whole local days); no bound when None."""
     q = Q()
     zone = timezone.get_current_timezone()
     if since:
@@ -134,7 +134,7 @@ def _in_window(moment: datetime, since: date | None, until: date | None) -> bool
 
 
 def _events(condition: Q, since: date | None, until: date | None) -> list[Entry]:
-    events = Event.objects.filter(condition & _window(since, until)).select_related("actor")
+    events = Event.objects.filter(condition & period_q(since, until)).select_related("actor")
     return [
         Entry(e.at, action_label(e.action), e.summary, _actor(e), _link(e))
         for e in events.order_by("at", "id")

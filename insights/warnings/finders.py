@@ -16,6 +16,7 @@ from disclosure.models import Objection, Publication
 from exchange.synthetic import DEPARTMENTS
 from geo.models import Region, Unit
 from housing.models import Application
+from housing.queues import REVIEW_STEPS, waiting_q
 from tenancy.models import AnnualReview, Complaint, Contract, RecheckHit
 from tenancy.selectors import overdue, owed
 
@@ -40,16 +41,10 @@ def _day(moment) -> str:
     return date_format(moment, "Y-m-d")
 
 
-# Stages where a case waits for staff (a returned case waits for the applicant; a running
-# publicity for its period to end): backoffice.review.waiting_q over every step.
-REVIEW_STEPS = ["accept", "first_review", "data_check", "second_review", "publicity"]
-
-
 def review_overdue(t: dict, now: datetime) -> list[Finding]:
     stages = dict(Application.Stage.choices)
     rows = Application.objects.filter(
-        Q(stage__in=REVIEW_STEPS, returned=False)
-        & ~Q(stage=Application.Stage.PUBLICITY, review_outbox__isnull=False),
+        waiting_q(REVIEW_STEPS),
         stage_deadline__lt=now - timedelta(days=t["days"]),
     ).values_list("pk", "number", "stage", "stage_deadline", "county_id")
     return [

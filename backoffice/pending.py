@@ -19,11 +19,15 @@ from backoffice.claims import pending_count
 from disclosure.models import Objection
 from geo.jurisdiction import estate_scope, may
 from housing.models import Application
+from insights.warnings.rules import threshold
 from tenancy.models import Contract
 from tenancy.selectors import open_warnings
 
-# An offer still unconfirmed this close to its deadline is worth a call to the household.
-OFFER_WARNING = timedelta(days=2)
+
+def offer_warning() -> timedelta:
+    """An offer still unconfirmed this close to its deadline is worth a call to the household
+    (the warning centre's offer_expiring threshold, data/warning-rules.json)."""
+    return timedelta(hours=threshold("offer_expiring", "hours"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def _allocation(user) -> Section | None:
         Offer.objects.filter(
             round__county__in=counties,
             status=Offer.Status.PENDING,
-            expires_at__lt=now + OFFER_WARNING,
+            expires_at__lt=now + offer_warning(),
         )
         .order_by()
         .values("round_id", "round__name")
@@ -162,8 +166,9 @@ def _allocation(user) -> Section | None:
     return Section(_("轮候配租"), tasks)
 
 
-# Leases about to end are worth a renewal conversation three months ahead.
-EXPIRING = timedelta(days=92)
+def expiring() -> timedelta:
+    """Leases about to end are worth a renewal conversation (the contract_ending threshold)."""
+    return timedelta(days=threshold("contract_ending", "days"))
 
 
 def _contracts(user) -> Section | None:
@@ -179,7 +184,7 @@ def _contracts(user) -> Section | None:
                 for status in ("awaiting_tenant", "awaiting_approval", "signed")
             },
             expiring=Count(
-                "pk", filter=Q(status=Contract.Status.ACTIVE, end_date__lte=today + EXPIRING)
+                "pk", filter=Q(status=Contract.Status.ACTIVE, end_date__lte=today + expiring())
             ),
         )
     )

@@ -126,3 +126,9 @@ def load_rules(path: Path | None = None) -> dict[str, Rule]:
 def rule_names() -> dict[str, str]:
     """code → Chinese name, for labels (every known rule, enabled or not)."""
     return {code: rule.name for code, rule in load_rules().items()}
+
+
+def threshold(code: str, name: str) -> int:
+    """One rule's threshold, so the staff home's "due soon" counts use the warning centre's
+    numbers instead of a copy of them."""
+    return load_rules()[code].thresholds[name]

@@ -1,6 +1,7 @@
 """工作台: the start page lists the user's pending work, within their jurisdiction and role, and
 each count is the length of the list it links to."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -12,10 +13,11 @@ from django.utils import timezone
 
 from allocation.models import Offer, Round
 from allocation.services import rounds
-from backoffice.pending import OFFER_WARNING
+from backoffice.pending import offer_warning
 from disclosure.models import Objection, Publication
 from geo.models import Region, Unit
 from housing.models import Applicant, Application, IdentityClaim
+from insights.warnings import rules
 from tenancy.models import OperatorScore
 from tenancy.services.evaluation import Quarter
 from tests.backoffice.test_review_listing import decide, new_case
@@ -141,6 +143,24 @@ def test_the_district_sees_each_kind_of_pending_work(client, cast, work):
     assert count == round_.offers.filter(status="pending").count()
 
 
+def test_due_soon_follows_the_warning_centres_threshold(client, cast, work, tmp_path, monkeypatch):
+    """The start page and the warning centre call the same offers "about to expire": a city
+    that shortens offer_expiring in data/warning-rules.json shortens both."""
+    client.force_login(cast.users["district"])
+    Offer.objects.filter(round__county=work["county"], status="pending").update(
+        expires_at=timezone.now() + timedelta(hours=30)
+    )
+    assert any(label.startswith("即将到期、尚未确认的配租（") for label in tasks(client))
+    data = json.loads(rules.RULES_FILE.read_text(encoding="utf-8"))
+    for rule in data["rules"]:
+        if rule["code"] == "offer_expiring":
+            rule["thresholds"]["hours"] = 24
+    shorter = tmp_path / "warning-rules.json"
+    shorter.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(rules, "RULES_FILE", shorter)
+    assert not any(label.startswith("即将到期、尚未确认的配租（") for label in tasks(client))
+
+
 @pytest.mark.parametrize("role", ["city", "district", "street", "community"])
 def test_every_count_is_the_length_of_the_list_it_links_to(client, cast, work, role):
     client.force_login(cast.users[role])
@@ -212,7 +232,7 @@ def test_the_start_page_takes_a_few_queries_however_much_waits(
     community = cast.users["community"].staff_profile.region
     for seq in range(810, 816):
         new_case(seq, community, "data_check")
-    Offer.objects.filter(status="pending").update(expires_at=timezone.now() + OFFER_WARNING / 2)
+    Offer.objects.filter(status="pending").update(expires_at=timezone.now() + offer_warning() / 2)
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(reverse("staff-home"))
     with django_assert_max_num_queries(HARD_CAP):

@@ -58,26 +58,52 @@ def history(series_id: int) -> list[Publication]:
 
 
 @dataclass
-class ItemDiff:
-    """Keys of the rows added, removed and changed (templates cannot read a `_key`)."""
+class RowChange:
+    """One row of the list as a reader recognises it (its first columns), with what changed."""
 
-    added: list[str]
-    removed: list[str]
-    changed: list[str]
+    label: str
+    changes: list[tuple[str, str, str]]  # (column, before, after)
+
+
+@dataclass
+class ItemDiff:
+    """Rows added, removed and changed, named by what the list shows, not by internal keys."""
+
+    added: list[RowChange]
+    removed: list[RowChange]
+    changed: list[RowChange]
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
 
-def diff_items(old: list[dict], new: list[dict]) -> ItemDiff:
-    """Rows added, removed and changed between two versions, matched by their key."""
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def diff_items(old: list[dict], new: list[dict], columns: list[dict]) -> ItemDiff:
+    """Rows added, removed and changed between two versions, matched by their key; each named by
+    its first two columns (e.g. 张*丰 340321********1234) and, when changed, by the cells."""
+    shown = [c for c in columns if not c["key"].startswith("_")]
     before = {row["_key"]: row for row in old}
     after = {row["_key"]: row for row in new}
+
+    def label(row: dict) -> str:
+        return " ".join(_cell(row.get(c["key"])) for c in shown[:2]).strip() or str(row["_key"])
+
+    def changed(key: str) -> RowChange:
+        cells = [
+            (c["label"], _cell(before[key].get(c["key"])), _cell(after[key].get(c["key"])))
+            for c in shown
+            if before[key].get(c["key"]) != after[key].get(c["key"])
+        ]
+        return RowChange(label(after[key]), cells)
+
     return ItemDiff(
-        added=[k for k in after if k not in before],
-        removed=[k for k in before if k not in after],
-        changed=[k for k in after if k in before and before[k] != after[k]],
+        added=[RowChange(label(r), []) for k, r in after.items() if k not in before],
+        removed=[RowChange(label(r), []) for k, r in before.items() if k not in after],
+        changed=[changed(k) for k in after if k in before and before[k] != after[k]],
     )
 
 

@@ -146,7 +146,9 @@ def notice_detail(request: HttpRequest, series_id: int, number: int | None = Non
     descending = request.GET.get("dir") == "desc"
     diff = None
     if publication.supersedes:
-        diff = selectors.diff_items(publication.supersedes.items, publication.items)
+        diff = selectors.diff_items(
+            publication.supersedes.items, publication.items, publication.columns
+        )
     objection_form = ObjectionForm(publication=publication) if publication.in_publicity else None
     points = [
         {

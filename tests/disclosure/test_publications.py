@@ -49,6 +49,23 @@ def test_the_database_refuses_to_change_or_delete_a_publication(notice):
     assert notice.title == "2026 年第 1 批公租房申请审核公示"
 
 
+def test_a_correction_names_the_rows_it_changed_as_the_list_shows_them(client, notice):
+    """Readers compare versions by what they can see (masked name and ID, the cells that
+    changed), never by internal row keys."""
+    fixed = publish(
+        supersedes=notice,
+        reason="第 2 户家庭人口有误，第 3 户撤回",
+        rows=[PEOPLE[0], PEOPLE[1] | {"members": 3}],
+    )
+    page = client.get(reverse("notice-version", args=[fixed.series_id, 2])).content.decode()
+    diff = page[page.index('id="diff-title"') :]
+    diff = diff[: diff.index("</section>")]
+    assert "修改 李*" in diff and "家庭人口 <del>2</del> → <ins>3</ins>" in diff
+    assert "删除 欧**明 341621********3333" in diff
+    assert "SQ2026-" not in diff, "internal keys stay out of the comparison"
+    assert "34160219851231567X" not in diff and "欧阳晓明" not in diff
+
+
 def test_processing_an_outbox_row_twice_publishes_once(notice):
     again = services.process_outbox(notice.outbox_id)
     assert again.pk == notice.pk
@@ -74,7 +91,7 @@ def test_a_correction_is_a_new_version_naming_the_old_one(client, notice):
     old = client.get(reverse("notice-version", args=[notice.series_id, 1])).content.decode()
     assert "这是历史版本，已被更正" in old
     v2 = client.get(reverse("notice-version", args=[notice.series_id, 2])).content.decode()
-    assert "删除 SQ2026-0003" in v2 and "修改 SQ2026-0002" in v2
+    assert "删除 欧**明" in v2 and "修改 李*" in v2
     latest = client.get(reverse("notice", args=[notice.series_id])).content.decode()
     assert "第 3 版" in latest
 

@@ -171,3 +171,24 @@ def test_on_a_wide_screen_the_links_stay_in_the_header(browser, site_url):
     links = page.locator("#site-nav a")
     assert all(links.nth(i).is_visible() for i in range(NAV_LINKS))
     page.close()
+
+
+def test_on_a_wide_screen_every_published_list_fits_without_sideways_scrolling(browser, site_url):
+    """A journalist at 1366 px reads each list whole: long cells wrap, dates stay on one line."""
+    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    kinds = {}
+    for publication in Publication.objects.current().exclude(items=[]).order_by("-published_at"):
+        kinds.setdefault(publication.kind, publication)
+    assert "dishonesty" in kinds, "the demo publishes a dishonesty list"
+    for kind, publication in kinds.items():
+        page.goto(f"{site_url}/notices/{publication.series_id}/")
+        box = page.evaluate(
+            "() => { const s = document.querySelector('.table-scroll');"
+            " return [s.scrollWidth, s.clientWidth]; }"
+        )
+        assert box[0] <= box[1], (kind, box)
+        dates = page.locator("table.items td.nowrap").evaluate_all(
+            "cells => cells.slice(0, 20).map(c => c.getClientRects().length)"
+        )
+        assert all(lines == 1 for lines in dates), (kind, dates)
+    page.close()

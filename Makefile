@@ -8,6 +8,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # The demo city data-sharing platform (synthetic department records) for development.
 PLATFORM_PORT ?= 8765
+# The demo provincial identity provider (统一身份认证, OpenID Connect) for development.
+IDP_PORT ?= 8766
 
 # Development defaults; production sets DJANGO_DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL
 # (the application's role) and DATABASE_OWNER_URL (the owner, for migrations; see README).
@@ -30,6 +32,7 @@ export ANJU_BLIND_INDEX_KEY_FILE ?= $(CURDIR)/.local/blind-index-key
 export ANJU_SIGNING_P12_FILE ?= $(CURDIR)/.local/signing/organisation.p12
 export ANJU_SIGNING_P12_PASSPHRASE ?= anju-development
 export ANJU_SIGNING_TRUST_ROOTS ?= $(CURDIR)/.local/signing/ca.pem
+export ANJU_DEMO_IDP_URL ?= http://127.0.0.1:$(IDP_PORT)
 endif
 
 .PHONY: help setup system venv assets messages db db-stop migrate demo run dev test lint format bench clean
@@ -128,15 +131,17 @@ else
 endif
 	@echo "Anju is serving on http://$(HOST):$(PORT)/ (the publication worker runs beside it)"
 	@$(PY) manage.py run_worker & worker=$$!; \
-	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; fi; \
-	  trap 'kill $$worker $$platform 2>/dev/null' EXIT INT TERM; \
+	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; \
+	    $(PY) -m exchange.demo_idp --port $(IDP_PORT) --key-file .local/demo-idp-key.json & idp=$$!; fi; \
+	  trap 'kill $$worker $$platform $$idp 2>/dev/null' EXIT INT TERM; \
 	  $(VENV)/bin/gunicorn portal.wsgi -c portal/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 3
 
 dev: demo
 	@$(PY) manage.py ensure_dev_superuser
 	@$(PY) manage.py run_worker & worker=$$!; \
 	  $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; \
-	  trap 'kill $$worker $$platform 2>/dev/null' EXIT INT TERM; \
+	  $(PY) -m exchange.demo_idp --port $(IDP_PORT) --key-file .local/demo-idp-key.json & idp=$$!; \
+	  trap 'kill $$worker $$platform $$idp 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: venv
@@ -162,6 +167,7 @@ bench: demo
 	$(PY) bench/batch_download.py
 	$(PY) bench/standard_export.py
 	$(PY) bench/dashboards.py
+	$(PY) bench/public_load.py
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

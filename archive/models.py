@@ -38,6 +38,8 @@ class Event(models.Model):
             models.Index(fields=["unit_id", "at"], name="event_unit_idx"),
             models.Index(fields=["estate_id", "at"], name="event_estate_idx"),
             models.Index(fields=["household_id", "at"], name="event_household_idx"),
+            # The change histories (policies, calendar, catalogue, templates) list one action.
+            models.Index(fields=["action", "id"], name="event_action_idx"),
         ]
 
     def __str__(self) -> str:

@@ -224,14 +224,22 @@ def proposal_act(request: HttpRequest, proposal_id: int, action: str) -> HttpRes
     try:
         if action == "confirm":
             record = services.confirm(proposal.pk, decision=text, actor=request.user)
-            _tell(proposal.subject, f"失信认定：{proposal.conduct.name}", record_text(record))
+            _tell(
+                proposal.subject,
+                "credit.confirmed",
+                conduct=record.conduct.name,
+                level=record.get_level_display(),
+                consequence=record.conduct.consequence,
+                until=record.effective_until - timedelta(days=1),
+            )
             messages.success(request, _("已认定，失信名单已更新。"))
         elif action == "reject":
             services.reject(proposal.pk, decision=text, actor=request.user)
             _tell(
                 proposal.subject,
-                "不予认定失信",
-                f"经核实，对“{proposal.conduct.name}”不予认定：{text}",
+                "credit.not_confirmed",
+                conduct=proposal.conduct.name,
+                decision=text,
             )
             messages.success(request, _("已决定不予认定。"))
         elif action == "object":
@@ -249,15 +257,7 @@ def proposal_act(request: HttpRequest, proposal_id: int, action: str) -> HttpRes
     return redirect("credit-proposal", proposal_id=proposal.pk)
 
 
-def record_text(record: Record) -> str:
-    last = record.effective_until - timedelta(days=1)
-    return (
-        f"经认定，您的“{record.conduct.name}”属于{record.get_level_display()}，"
-        f"{record.conduct.consequence}，影响期至 {last:%Y-%m-%d}。纠正后可申请信用修复。"
-    )
-
-
-def _tell(subject: Subject, title: str, body: str) -> bool:
+def _tell(subject: Subject, code: str, **values) -> bool:
     """A person with a household account hears by 站内信 and SMS; anyone else is told by
     letter (the page says so)."""
     if subject.kind != Subject.Kind.PERSON:
@@ -265,7 +265,7 @@ def _tell(subject: Subject, title: str, body: str) -> bool:
     household = Household.objects.filter(head_id_number=subject.id_number).first()
     if household is None:
         return False
-    notify_household(household, title, body, url=reverse("my-cases"))
+    notify_household(household, code, url=reverse("my-cases"), **values)
     return True
 
 
@@ -344,10 +344,12 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
         else:
             told = _tell(
                 subject,
-                f"拟认定失信：{proposal.conduct.name}",
-                f"{proposal.county.name}住房保障部门拟认定您“{proposal.conduct.name}”"
-                f"（{proposal.conduct.get_level_display()}）。事实：{proposal.facts}。"
-                f"如有异议，请于 {proposal.objection_until:%Y-%m-%d} 前向该部门提出。",
+                "credit.proposed",
+                county=proposal.county.name,
+                conduct=proposal.conduct.name,
+                level=proposal.conduct.get_level_display(),
+                facts=proposal.facts,
+                objection_until=proposal.objection_until,
             )
             if told:
                 messages.success(request, _("已登记并通过站内信和短信告知当事人，异议期开始。"))
@@ -449,11 +451,7 @@ def record_repair(request: HttpRequest, record_id: int, action: str) -> HttpResp
                 files=_uploads(request, "repair-decision"),
             )
             if action == "approve":
-                _tell(
-                    record.subject,
-                    "信用修复已通过",
-                    f"您的“{record.conduct.name}”记录已修复，不再公示。",
-                )
+                _tell(record.subject, "credit.repaired", conduct=record.conduct.name)
             messages.success(request, _("已审核。"))
         else:
             raise PermissionDenied

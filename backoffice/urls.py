@@ -30,8 +30,11 @@ from backoffice import (
     warnings,
 )
 from backoffice.system import accounts as system_accounts
+from backoffice.system import calendar as system_calendar
+from backoffice.system import catalogue as system_catalogue
 from backoffice.system import home as system_home
 from backoffice.system import policies as system_policies
+from backoffice.system import templates as system_templates
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="staff-login"),
@@ -332,11 +335,34 @@ urlpatterns = [
         name="system-account-act",
     ),
     path("system/policies/", system_policies.policy_list, name="system-policies"),
+    path("system/templates/", system_templates.template_list, name="system-message-templates"),
+    path(
+        "system/templates/<str:code>/",
+        system_templates.template_edit,
+        name="system-message-template",
+    ),
     path("system/policies/<int:county_id>/", system_policies.policy_edit, name="system-policy"),
     path(
         "system/policies/<int:county_id>/history/",
         system_policies.policy_history,
         name="system-policy-history",
+    ),
+    path("system/calendar/", system_calendar.calendar, name="system-calendar"),
+    path(
+        "system/calendar/<int:day_id>/remove/",
+        system_calendar.calendar_remove,
+        name="system-calendar-remove",
+    ),
+    path("system/catalogue/", system_catalogue.catalogue, name="system-catalogue"),
+    path(
+        "system/catalogue/<int:conduct_id>/",
+        system_catalogue.conduct_edit,
+        name="system-catalogue-conduct",
+    ),
+    path(
+        "system/catalogue/<int:conduct_id>/delete/",
+        system_catalogue.conduct_delete,
+        name="system-catalogue-delete",
     ),
     path("statistics/", statistics.overview, name="statistics"),
     path("statistics/<slug:slug>/", statistics.dashboard, name="statistics-dashboard"),

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import CSS, HTML
 
 from credit.models import Proposal, Subject
 from disclosure.masking import mask_id_number
@@ -36,4 +35,6 @@ def letter_pdf(proposal: Proposal) -> bytes:
             "reply_by": proposal.objection_until,
         },
     )
+    from weasyprint import CSS, HTML  # heavy: loaded by the request that prints, not at start
+
     return HTML(string=page).write_pdf(stylesheets=[CSS(filename=STYLE)])

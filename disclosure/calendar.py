@@ -1,6 +1,9 @@
 """Working days for publicity periods and deadlines: the State Council's holiday arrangements
-(with the make-up working days, 调休) from the chinese-calendar package, corrected or extended
-by settings: ANJU_HOLIDAYS (extra days off) and ANJU_WORKDAYS (extra working days).
+(with the make-up working days, 调休) from the chinese-calendar package, corrected by the city's
+own table (CalendarDay, edited in 系统管理) and, above both, by the deployment's settings:
+ANJU_HOLIDAYS (extra days off) and ANJU_WORKDAYS (extra working days).
+
+One query reads the table per call of add_working_days or is_working_day (never one per day).
 
 For a year the package has no data for, weekends and the settings decide; a system check
 refuses to start in such a year unless ANJU_CALENDAR_YEARS declares that the settings cover it.
@@ -13,6 +16,8 @@ from django.conf import settings
 from django.core import checks
 from django.utils import timezone
 
+from disclosure.models import CalendarDay
+
 
 def holidays() -> set[date]:
     return {date.fromisoformat(d) for d in settings.ANJU_HOLIDAYS}
@@ -20,6 +25,21 @@ def holidays() -> set[date]:
 
 def workdays() -> set[date]:
     return {date.fromisoformat(d) for d in settings.ANJU_WORKDAYS}
+
+
+def corrections(since: date, until: date | None = None) -> tuple[set[date], set[date]]:
+    """(days off, working days) from `since` on (to `until`): the city's table under the
+    settings, in one query; a day the settings name keeps the settings' answer."""
+    rows = CalendarDay.objects.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    off_settings, on_settings = holidays(), workdays()
+    off, on = set(off_settings), set(on_settings)
+    for day, working in rows.values_list("day", "working"):
+        if day in off_settings or day in on_settings:
+            continue
+        (on if working else off).add(day)
+    return off, on
 
 
 def covered(year: int) -> bool:
@@ -32,8 +52,8 @@ def covered(year: int) -> bool:
 
 
 def is_working_day(day: date, *, off: set[date] | None = None, on: set[date] | None = None) -> bool:
-    off = holidays() if off is None else off
-    on = workdays() if on is None else on
+    if off is None or on is None:
+        off, on = corrections(day, day)
     if day in on:
         return True
     if day in off:
@@ -45,8 +65,8 @@ def is_working_day(day: date, *, off: set[date] | None = None, on: set[date] | N
 
 def add_working_days(start: datetime, days: int) -> datetime:
     """The end (23:59:59 local) of the `days`-th working day after `start`'s day."""
-    off, on = holidays(), workdays()
     day = timezone.localtime(start).date()
+    off, on = corrections(day)
     counted = 0
     while counted < days:
         day += timedelta(days=1)

@@ -201,3 +201,28 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CalendarDay(models.Model):
+    """A city-wide correction of the official calendar (disclosure.calendar): a local day off
+    (a working day on the State Council's calendar not worked here) or an extra working day.
+    Deployment settings (ANJU_HOLIDAYS / ANJU_WORKDAYS) still win over these rows."""
+
+    day = models.DateField(_("日期"), unique=True)
+    working = models.BooleanField(_("上班"), help_text=_("是：调休上班；否：放假"))
+    reason = models.CharField(_("原因"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("添加人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("添加时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("工作日历调整")
+        verbose_name_plural = _("工作日历调整")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {'上班' if self.working else '放假'}"

@@ -252,6 +252,12 @@ class Building(GeometryCheckedByDatabase):
         output_field=models.PointField(srid=4326, spatial_index=False),
         db_persist=True,
     )
+    # Where the building and its units are drawn and found by bbox: `position`, or the estate's
+    # entrance while the footprint is unknown. Kept by triggers (migration geo 0007), never null
+    # in the database, so one indexed column answers a bbox without an OR.
+    map_point = models.PointField(
+        _("地图位置"), srid=4326, null=True, editable=False, spatial_index=False
+    )
 
     objects = BuildingQuerySet.as_manager()
 
@@ -264,7 +270,10 @@ class Building(GeometryCheckedByDatabase):
             models.CheckConstraint(condition=Q(floors__gte=1), name="building_floors_positive"),
             models.CheckConstraint(condition=_valid("footprint"), name="building_footprint_valid"),
         ]
-        indexes = [GistIndex(fields=["position"], name="building_position_idx")]
+        indexes = [
+            GistIndex(fields=["position"], name="building_position_idx"),
+            GistIndex(fields=["map_point"], name="building_map_point_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.estate} {self.number}"
@@ -382,3 +391,72 @@ class POI(GeometryCheckedByDatabase):
 
     def __str__(self) -> str:
         return self.name
+
+
+STOCK_VERSION_SLOTS = 16
+
+
+class StockVersion(models.Model):
+    """A counter of committed changes to the public stock (estates, buildings, units, POIs,
+    regions, operators), bumped by statement-level triggers once per transaction, so public
+    pages and tiles can key their caches on it and see a change at once. The counter is spread
+    over a few slots (the version is their sum) so concurrent writers do not queue on one row.
+    Read it through geo.stock_version; never write it from Python."""
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("房源数据版本")
+        verbose_name_plural = _("房源数据版本")
+
+
+def _count(label: str) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(label, default=0, db_default=0)
+
+
+class EstateStockSummary(models.Model):
+    """Per estate: its units counted by status, vacant ones by rooms, and the ranges an estate
+    page, the home page, the estate API and the map markers show. Kept current by triggers on
+    units and buildings (migration geo 0006: every write path, bulk updates included), so public
+    pages and dashboards read one row per estate instead of joining every unit.
+
+    Estates without units have no row or a row of zeros; never write it from Python."""
+
+    estate = models.OneToOneField(
+        Estate,
+        verbose_name=_("项目"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # a trigger removes the row with its estate
+        db_constraint=False,
+        related_name="stock_summary",
+    )
+    units = _count(_("房屋套数"))
+    vacant = _count(_("空置"))
+    offered = _count(_("已配租待签约"))
+    occupied = _count(_("已入住"))
+    repair = _count(_("维修中"))
+    withheld = _count(_("暂不分配"))
+    vacant_rooms_1 = _count(_("空置一室"))
+    vacant_rooms_2 = _count(_("空置两室"))
+    vacant_rooms_3plus = _count(_("空置三室及以上"))
+    area_min = models.DecimalField(_("最小面积"), max_digits=6, decimal_places=2, null=True)
+    area_max = models.DecimalField(_("最大面积"), max_digits=6, decimal_places=2, null=True)
+    rent_min = models.DecimalField(_("最低月租金"), max_digits=8, decimal_places=2, null=True)
+    rent_max = models.DecimalField(_("最高月租金"), max_digits=8, decimal_places=2, null=True)
+    vacant_rent_min = models.DecimalField(
+        _("空置最低月租金"), max_digits=8, decimal_places=2, null=True
+    )
+    vacant_rent_max = models.DecimalField(
+        _("空置最高月租金"), max_digits=8, decimal_places=2, null=True
+    )
+    # Distinct [rooms, halls, baths] of the vacant units, for the estate page's layouts.
+    vacant_layouts = models.JSONField(_("空置户型"), default=list, db_default=[])
+
+    class Meta:
+        verbose_name = _("项目房源汇总")
+        verbose_name_plural = _("项目房源汇总")
+        indexes = [
+            models.Index(fields=["vacant"], condition=Q(vacant__gt=0), name="summary_vacant_idx")
+        ]

@@ -3,15 +3,16 @@
 
 import re
 
-from pypinyin import lazy_pinyin
-
 # An address read as words, each ending in an administrative or road suffix (谯城区 汤陵街道
 # 康宁路 48号), so a place typed in pinyin or initials can match from the start of a word.
 _ADDRESS_WORD = re.compile(r".+?(?:街道|社区|大道|省|市|区|县|镇|乡|路|街|巷|弄|号|村)|.+")
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:
-    """(full pinyin without spaces, initials), lower case; other characters pass through."""
+    """(full pinyin without spaces, initials), lower case; other characters pass through.
+    pypinyin (its dictionaries weigh tens of MB) loads on first use, not in every web worker."""
+    from pypinyin import lazy_pinyin
+
     syllables = lazy_pinyin(text, errors=lambda chars: list(chars))
     full = "".join(syllables).lower()
     initials = "".join(s[0] for s in syllables if s and s[0].isalnum()).lower()

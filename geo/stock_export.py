@@ -4,25 +4,28 @@ A file exported here can be edited and imported back: one row per unit, its buil
 position as a point (WGS84, or shifted to GCJ-02/BD-09 on request).
 """
 
+from __future__ import annotations
+
 import csv
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-import shapely
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import AsWKB
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
 from exchange.spreadsheets import neutralize_row, xlsx_text_cells
 from geo import crs as crs_module
 from geo.models import Unit
 from geo.stock_columns import COLUMNS, LAT, LON
+
+if TYPE_CHECKING:  # geopandas, pandas and openpyxl load in the export, not in every web worker
+    import geopandas as gpd
+    import pandas as pd
+    from openpyxl import Workbook
 
 FORMATS = {
     "geojson": ("GeoJSON", "application/geo+json", ".geojson"),
@@ -78,6 +81,10 @@ def stock_rows(units: QuerySet[Unit]) -> QuerySet:
 
 
 def _frame(units: QuerySet[Unit], target_crs: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
     shift = crs_module.converter_from_wgs84(target_crs)
     records, points = [], []
     for r in stock_rows(units).iterator(chunk_size=5000):
@@ -110,6 +117,8 @@ def _frame(units: QuerySet[Unit], target_crs: str) -> gpd.GeoDataFrame:
 
 def export_stock(units: QuerySet[Unit], fmt: str, target_crs: str = "wgs84") -> Path:
     """A temporary file holding the units; the caller streams it and removes it."""
+    import pandas as pd
+
     driver, _, suffix = FORMATS[fmt]
     gdf = _frame(units, target_crs)
     workdir = Path(tempfile.mkdtemp(prefix="anju-export-"))
@@ -138,6 +147,9 @@ def export_stock(units: QuerySet[Unit], fmt: str, target_crs: str = "wgs84") -> 
 def _write_table(table: pd.DataFrame, out: Path, fmt: str) -> None:
     """A spreadsheet of plain cells: text that looks like a formula is neutralized (a name typed
     as "=HYPERLINK(...)" in the back office must not run on the clerk's machine)."""
+    import pandas as pd
+    from openpyxl import Workbook
+
     records = (
         [None if pd.isna(v) else v for v in record]
         for record in table.itertuples(index=False, name=None)
@@ -158,6 +170,9 @@ def _write_table(table: pd.DataFrame, out: Path, fmt: str) -> None:
 
 def template_workbook() -> Workbook:
     """The XLSX template staff fill in: headers, one example row, and a sheet of instructions."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
     book = Workbook()
     sheet = book.active
     sheet.title = "房源"

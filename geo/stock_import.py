@@ -6,26 +6,28 @@ Formats: GeoJSON, zipped Shapefile, GeoPackage, KML (through pyogrio/GDAL), and 
 projected files with a declared CRS are reprojected first.
 """
 
+from __future__ import annotations
+
+import math
 import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyogrio
-import shapely
 from django.conf import settings
-from shapely.geometry import MultiPolygon, Point, Polygon
-from shapely.geometry.base import BaseGeometry
-from shapely.prepared import prep
 
 from exchange.spreadsheets import formula_problem
 from geo import crs as crs_module
 from geo.models import MANUAL_STATUSES, Estate, Unit
 from geo.stock_columns import COLUMNS, FALSE, LAT, LON, ORIENTATIONS, STATUSES, TRUE, canonical
+
+if TYPE_CHECKING:  # pandas, pyogrio and shapely load in the import, not in every web worker
+    import pandas as pd
+    from shapely.geometry import Point
+    from shapely.geometry.base import BaseGeometry
 
 SPATIAL = {".geojson", ".json", ".zip", ".gpkg", ".kml", ".shp"}
 TABLES = {".xlsx", ".csv"}
@@ -108,6 +110,9 @@ def read_frame(path: Path, declared_crs: str) -> tuple[pd.DataFrame, int, bool]:
     Returns (frame, first row number, spatial?) so problems can name rows as staff see them:
     spreadsheet rows count from 2 (after the header), GIS features from 1.
     """
+    import pandas as pd
+    import pyogrio
+
     suffix = path.suffix.lower()
     shift = crs_module.converter_to_wgs84(declared_crs)
     check_archive(path)
@@ -141,6 +146,8 @@ def read_frame(path: Path, declared_crs: str) -> tuple[pd.DataFrame, int, bool]:
 
 
 def _read_table(path: Path, suffix: str) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         if suffix == ".csv":
             try:
@@ -218,7 +225,7 @@ def _in_degrees(geom: BaseGeometry) -> bool:
 
 
 def _text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = str(value).strip()
     return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
@@ -275,10 +282,15 @@ def _point_from_columns(record: dict, row: int, problems: list[Problem], shift) 
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         problems.append(Problem(row, LON, "坐标超出经纬度范围：是否为投影坐标？请换算为经纬度"))
         return None
+    from shapely.geometry import Point
+
     return Point(*shift(lon, lat))
 
 
 def _check_geometry(geom, row: int, label: str, problems: list[Problem]) -> BaseGeometry | None:
+    import shapely
+    from shapely.geometry import MultiPolygon, Point, Polygon
+
     if geom is None or geom.is_empty:
         return None
     if not _in_degrees(geom):
@@ -434,6 +446,10 @@ def _check_ranges(values: dict, row: int, problems: list[Problem]) -> None:
 
 def check_against_stock(plan: StockPlan, visible_estates, districts_in_scope) -> None:
     """Existing estates the user may change, new ones inside the jurisdiction, points in place."""
+    import shapely
+    from shapely.geometry import Point
+    from shapely.prepared import prep
+
     names = sorted({r.estate for r in plan.rows})
     visible = list(visible_estates.filter(name__in=names).values_list("name", "id"))
     existing = dict(visible)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from archive.services import record_event
 from exchange.sources import Answer, DataSource
 from housing.errors import NotAllowed
+from housing.messages import sms_text
 from housing.models import Applicant, Application, IdentityClaim
 from housing.sms import send_sms
 
@@ -154,9 +155,7 @@ def decide_claim(claim_id: int, *, accept: bool, opinion: str, actor) -> Identit
                 if other.applicant_id:
                     transaction.on_commit(
                         lambda phone=other.applicant.phone, number=other.number: send_sms(
-                            phone,
-                            f"【安居】您提交的申请 {number} 经核实身份不符，已被撤销。"
-                            "如有疑问请联系县（区）住房保障部门。",
+                            phone, sms_text("identity.application_withdrawn", number=number)
                         )
                     )
         record_event(
@@ -166,8 +165,9 @@ def decide_claim(claim_id: int, *, accept: bool, opinion: str, actor) -> Identit
             household_id=claim.application_id,
             after={"claim": claim.pk, "status": claim.status},
         )
-        verdict = "成立，您现在可以提交申请" if accept else f"不成立（{claim.opinion}）"
-        transaction.on_commit(
-            lambda: send_sms(claim.claimant.phone, f"【安居】您提交的本人认领经核实{verdict}。")
+        text = sms_text(
+            "identity.claim_upheld" if accept else "identity.claim_rejected",
+            opinion=claim.opinion,
         )
+        transaction.on_commit(lambda: send_sms(claim.claimant.phone, text))
     return claim

@@ -1,7 +1,8 @@
 """站内信: tell a resident something that stays on /my/messages/, with an SMS nudge.
 
 Every later stage (contracts, rent, annual review, renewal, repairs, violations, exit, credit)
-reaches the household through `notify_household`, so a message is never only an SMS that a
+reaches the household through `notify_household` with a template code (the words are data a
+city edits, housing/messages.py), so a message is never only an SMS that a
 changed phone number loses. Messages and SMS go out only after the caller's transaction commits.
 """
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from housing import messages
 from housing.models import Applicant, Household, InboxMessage
 from housing.sms import send_sms
 
@@ -42,10 +44,27 @@ def notify(
 
 
 def notify_household(
-    household: Household, subject: str, body: str = "", *, url: str = "", sms: str = ""
+    household: Household, code: str, /, *, url: str = "", **values: object
 ) -> InboxMessage | None:
-    """The household's account gets the message; its registered phone gets the SMS."""
-    return notify(household.applicant, subject, body, url=url, phone=household.phone, sms=sms)
+    """The message of template `code` (housing.messages) filled with `values`: the household's
+    account gets it, its registered phone the SMS."""
+    message = messages.render(code, **values)
+    return notify(
+        household.applicant,
+        message.subject,
+        message.body,
+        url=url,
+        phone=household.phone,
+        sms=message.sms,
+    )
+
+
+def notify_applicant(
+    applicant: Applicant, code: str, /, *, url: str = "", **values: object
+) -> InboxMessage | None:
+    """As notify_household, for an applicant who has no household yet."""
+    message = messages.render(code, **values)
+    return notify(applicant, message.subject, message.body, url=url, sms=message.sms)
 
 
 def _send(phone: str, text: str) -> None:

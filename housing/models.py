@@ -504,3 +504,37 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class MessageTemplate(models.Model):
+    """The words of one message the system sends residents (站内信 and SMS), as data a city's
+    administrator edits; the shipped defaults live in data/message-templates.json."""
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", _("站内信和短信")
+        SMS = "sms", _("仅短信")
+
+    code = models.CharField(_("代码"), max_length=60, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    purpose = models.CharField(_("用途"), max_length=300, blank=True)
+    channel = models.CharField(_("发送方式"), max_length=10, choices=Channel.choices)
+    subject = models.CharField(_("站内信标题"), max_length=200, blank=True)
+    body = models.TextField(_("站内信内容"), blank=True)
+    sms = models.TextField(_("短信内容"), blank=True)
+    # name -> {"label", "sample"}: what the code passes; nothing else may appear in the texts.
+    placeholders = models.JSONField(_("可用占位符"), default=dict, blank=True)
+    required = models.JSONField(_("必须包含的占位符"), default=list, blank=True)
+    one_segment = models.BooleanField(_("限一条短信（70 字）"), default=False)
+    customised = models.BooleanField(_("已由本市修改"), default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息模板")
+        verbose_name_plural = _("消息模板")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -26,7 +26,8 @@ from exchange.sources import DataSource, SourceUnavailable, query_all
 from housing import identity, rules
 from housing.errors import NotAllowed
 from housing.households import create_household
-from housing.inbox import notify
+from housing.inbox import notify_applicant
+from housing.messages import sms_text
 from housing.models import (
     Applicant,
     Application,
@@ -62,13 +63,18 @@ def _hash(phone: str, code: str) -> str:
 
 
 def send_code(
-    phone: str, *, ip: str | None, purpose: str = "sign-in", text: str | None = None
+    phone: str,
+    *,
+    ip: str | None,
+    purpose: str = "sign-in",
+    message: str = "sign_in.code",
+    values: dict | None = None,
 ) -> None:
     """A six-digit code by SMS, at most one a minute and five an hour per phone.
 
     The address is counted first, so a client over its limit spends no phone's allowance. A
-    code serves one purpose only (signing in, or confirming one contract): `text` words the
-    message, with {code} and {minutes} in it.
+    code serves one purpose only (signing in, or confirming one contract): `message` is the
+    SMS template (housing/messages.py), filled with {code}, {minutes} and `values`.
     """
     phone = phone.strip()
     if not MOBILE.match(phone):
@@ -90,8 +96,7 @@ def send_code(
         ip=ip,
         purpose=purpose,
     )
-    text = text or "【安居】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
-    send_sms(phone, text.format(code=code, minutes=CODE_MINUTES))
+    send_sms(phone, sms_text(message, **(values or {}), code=code, minutes=CODE_MINUTES))
 
 
 def verify_code(phone: str, code: str, purpose: str = "sign-in") -> Applicant:
@@ -460,13 +465,15 @@ def _propose_false_application(application: Application, opinion: str, actor) ->
         actor=actor,
     )
     if application.applicant is not None:
-        notify(
+        notify_applicant(
             application.applicant,
-            f"拟认定失信：{proposal.conduct.name}",
-            f"{application.county.name}住房保障部门拟认定您“{proposal.conduct.name}”"
-            f"（{proposal.conduct.get_level_display()}），{proposal.conduct.consequence}。"
-            f"如有异议，请于 {proposal.objection_until:%Y-%m-%d} 前在“我的申请”中提出。",
+            "application.credit_proposed",
             url="/my/",
+            county=application.county.name,
+            conduct=proposal.conduct.name,
+            level=proposal.conduct.get_level_display(),
+            consequence=proposal.conduct.consequence,
+            objection_until=proposal.objection_until,
         )
 
 

@@ -21,7 +21,7 @@ from archive.ratelimit import Rate, hit
 from exchange.idcard import validate_id_number
 from exchange.sources import SourceUnavailable
 from geo.models import Region
-from housing import identity, inbox, services
+from housing import identity, inbox, services, vouched
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
 from housing.models import Applicant, Application, EligibilityRule, SmsMessage
 from housing.rules import apply_rules
@@ -68,6 +68,7 @@ def next_page(request: HttpRequest) -> str:
 def _login_page(request: HttpRequest, context: dict) -> HttpResponse:
     after = next_page(request)
     context["next"] = after if after != reverse("my-cases") else ""
+    context["oidc"] = bool(settings.ANJU_OIDC_ISSUER)  # 统一身份认证 offered first
     return render(request, "housing/login.html", context)
 
 
@@ -118,6 +119,7 @@ def _editable(applicant: Applicant) -> Application | None:
 
 
 @applicant_required
+@vouched.keep_vouched
 def apply(request: HttpRequest) -> HttpResponse:
     """One phone-first page: identify, let the departments fill in the rest, check, submit."""
     applicant = request.applicant
@@ -148,6 +150,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 response, blocked = _save(request, form, members, action)
                 if response is not None:
                     return response
+    vouched.lock(form, request.vouched)
     return render(
         request,
         "housing/apply.html",

@@ -212,3 +212,112 @@ class StaffMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# --- 统计分析 summaries: rebuilt by the worker where a live query is too slow at province size --
+
+
+class SummaryRefresh(models.Model):
+    """When a summary table was last rebuilt: the dashboards' "数据截至" and the refresh cost."""
+
+    name = models.CharField(_("汇总表"), max_length=40, primary_key=True)
+    refreshed_at = models.DateTimeField(_("数据截至"))
+    seconds = models.FloatField(_("用时（秒）"), default=0)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+
+    class Meta:
+        verbose_name = _("统计汇总刷新")
+        verbose_name_plural = _("统计汇总刷新")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewMonth(models.Model):
+    """审核时效 per (local month of the decision, county, step): the decisions, those with and
+    past a deadline, the refusals, and the time spent at the step (from the decision before it
+    on the case)."""
+
+    month = models.DateField(_("月份"))
+    county = models.ForeignKey(
+        "geo.Region", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    step = models.CharField(_("环节"), max_length=15)
+    decided = models.PositiveIntegerField(_("办结"))
+    with_deadline = models.PositiveIntegerField(_("有时限"))
+    late = models.PositiveIntegerField(_("超过时限"))
+    rejected = models.PositiveIntegerField(_("不予通过"))
+    timed = models.PositiveIntegerField(_("可计用时"))  # decisions with one before them
+    spent = models.DurationField(_("用时合计"))
+
+    class Meta:
+        verbose_name = _("审核时效汇总")
+        verbose_name_plural = _("审核时效汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "month", "step"],
+                nulls_distinct=False,
+                name="review_month_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.county_id} {self.step}"
+
+
+class RentMonth(models.Model):
+    """租金收缴 per (bill month, estate): the bills, what they ask and what has been paid."""
+
+    month = models.DateField(_("账期（月）"))
+    estate = models.ForeignKey("geo.Estate", on_delete=models.CASCADE, related_name="+")
+    bills = models.PositiveIntegerField(_("账单数"))
+    billed = models.DecimalField(_("应缴"), max_digits=14, decimal_places=2)
+    paid = models.DecimalField(_("已缴"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("租金收缴汇总")
+        verbose_name_plural = _("租金收缴汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "estate"], name="rent_month_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.estate_id}"
+
+
+class RentArrears(models.Model):
+    """欠费 per estate on the day of the rebuild: the leases with a bill past due and not paid
+    in full, and what they owe (a lease lies in one estate, so estates add up to counties)."""
+
+    estate = models.OneToOneField(
+        "geo.Estate", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    households = models.PositiveIntegerField(_("欠费户数"))
+    amount = models.DecimalField(_("欠缴金额"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("欠费汇总")
+        verbose_name_plural = _("欠费汇总")
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.households}"
+
+
+class VacancyEstate(models.Model):
+    """空置时长 per estate at the rebuild: its vacant units, the sum of the moments they last
+    changed (epoch seconds, so the mean vacant time can be taken at any later moment) and
+    those vacant over half a year. The unit counts themselves are geo's, kept by triggers."""
+
+    estate = models.OneToOneField(
+        "geo.Estate", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    vacant = models.PositiveIntegerField(_("空置套数"))
+    since_total = models.DecimalField(_("空置起点合计（秒）"), max_digits=28, decimal_places=6)
+    long = models.PositiveIntegerField(_("空置超半年"))
+
+    class Meta:
+        verbose_name = _("空置时长汇总")
+        verbose_name_plural = _("空置时长汇总")
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.vacant}"

@@ -37,3 +37,12 @@ def send_warning_digest(timestamp: int) -> None:
     from insights.warnings.digest import send_digest
 
     send_digest()
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(queue="insights", queueing_lock="refresh-statistics-summaries")
+def refresh_statistics_summaries(timestamp: int) -> None:
+    """Every ten minutes: the 统计分析 summary tables rebuilt (the dashboards' "数据截至")."""
+    from insights.summaries import refresh
+
+    refresh()

@@ -3,6 +3,7 @@
 Every list starts from the same public querysets as the pages; responses are RFC 7946 GeoJSON.
 """
 
+from django.contrib.gis.db import models as gis_models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,16 +19,18 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.fields import GeoJsonDict, GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from geo import selectors
+from geo import selectors, summaries
 from geo.locate import locate
 from geo.models import Estate, Unit
 from geo.search import search_places
+from geo.unit_pages import UnitPages
 from geo.vacancy import VacancyForm, VacancyQuery
 from layers import schema as layer_schema
+from layers.public_cache import cached_public
 
 _TYPES = {
     "DecimalField": OpenApiTypes.NUMBER,
@@ -49,6 +52,14 @@ def vacancy_query(request: Request) -> VacancyQuery:
     return form.query()
 
 
+class StockCached:
+    """A public list or feature cached and revalidated on the stock version (ETag, 304)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        parent = super().dispatch
+        return cached_public(request, type(self).__name__, lambda: parent(request, *args, **kwargs))
+
+
 class Pagination(GeoJsonPagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -58,7 +69,21 @@ class Pagination(GeoJsonPagination):
         return layer_schema.feature_page_schema(schema)
 
 
+class PointField(GeometryField):
+    """A point as GeoJSON straight from its coordinates: going through GDAL for each feature
+    of a page costs more than the rest of the feature."""
+
+    def to_representation(self, value):
+        if value is None or isinstance(value, dict) or value.geom_type != "Point" or value.empty:
+            return super().to_representation(value)
+        return GeoJsonDict({"type": "Point", "coordinates": [value.x, value.y]})
+
+
 class EstateSerializer(GeoFeatureModelSerializer):
+    serializer_field_mapping = {
+        **GeoFeatureModelSerializer.serializer_field_mapping,
+        gis_models.PointField: PointField,
+    }
     district = serializers.CharField(source="district.name")
     street = serializers.CharField(source="street.name", default=None)
     vacant_units = serializers.IntegerField(source="vacant_count", read_only=True)
@@ -89,7 +114,7 @@ class EstateSerializer(GeoFeatureModelSerializer):
 
 
 @extend_schema_field(layer_schema.POINT)
-class AnnotatedPointField(GeometryField):
+class AnnotatedPointField(PointField):
     """A point computed by the query (not a model field), described for the OpenAPI schema."""
 
 
@@ -139,19 +164,23 @@ NO_SUCH_PAGE = OpenApiResponse(description=_("没有这一页（page 超出范�
     responses={200: EstateSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
     summary=_("有符合条件空置房源的项目（GeoJSON）"),
 )
-class EstateList(ListAPIView):
+class EstateList(StockCached, ListAPIView):
     serializer_class = EstateSerializer
     pagination_class = Pagination
 
     def get_queryset(self):
-        return selectors.vacancy_estates(vacancy_query(self.request))
+        query = vacancy_query(self.request)
+        estates = summaries.vacancy_estates(query)
+        if estates is None:  # conditions the summary cannot answer: count matching units
+            estates = selectors.vacancy_estates(query).only(*summaries.ESTATE_COLUMNS)
+        return estates
 
 
 @extend_schema(
     responses={200: EstateSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
     summary=_("一个已公开项目（GeoJSON Feature）"),
 )
-class EstateDetail(RetrieveAPIView):
+class EstateDetail(StockCached, RetrieveAPIView):
     serializer_class = EstateSerializer
 
     def get_object(self) -> Estate:
@@ -159,7 +188,7 @@ class EstateDetail(RetrieveAPIView):
             estate = selectors.public_estate(self.kwargs["pk"])
         except Estate.DoesNotExist as exc:
             raise Http404 from exc
-        estate.vacant_count = selectors.estate_vacant_count(estate)
+        estate.vacant_count = summaries.estate_summary(estate).vacant
         return estate
 
 
@@ -168,12 +197,13 @@ class EstateDetail(RetrieveAPIView):
     responses={200: UnitSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE},
     summary=_("符合条件的空置房源（GeoJSON）"),
 )
-class UnitList(ListAPIView):
+class UnitList(StockCached, ListAPIView):
     serializer_class = UnitSerializer
     pagination_class = Pagination
 
     def get_queryset(self):
-        return selectors.vacancy_units(vacancy_query(self.request))
+        # Paged along estates: no sort of every match, no separate count.
+        return UnitPages(vacancy_query(self.request))
 
 
 class SearchHitSerializer(serializers.Serializer):

@@ -8,12 +8,12 @@ estates. Nothing else decides what leaves the database.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.contrib.gis.db.models import PointField
 from django.contrib.gis.geos import Polygon
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from geo import summaries
 from geo.models import Estate, Region, Unit
 from geo.vacancy import VacancyQuery
 
@@ -60,6 +60,13 @@ def _estate_labels(estates: QuerySet) -> QuerySet:
 
 def estate_rows(query: VacancyQuery) -> QuerySet:
     """Every published estate with its count of vacant units matching the query (maybe 0)."""
+    if summaries.applies(query):
+        return (
+            _estate_labels(Estate.objects.filter(query.estate_q()))
+            .annotate(vacant_units=summaries.vacant_count_expression(query))
+            .values(*ESTATE_VALUES)
+            .order_by("id")
+        )
     matching = (
         Unit.objects.filter(query.unit_q(), building__estate=OuterRef("pk"))
         .order_by()
@@ -76,7 +83,16 @@ def estate_rows(query: VacancyQuery) -> QuerySet:
 
 
 def estates_with_vacancy_rows(query: VacancyQuery) -> QuerySet:
-    """Only estates with matching vacant units, counted over the matching units alone."""
+    """Only estates with matching vacant units, counted over the matching units alone (or
+    read from the stock summary when it answers the query)."""
+    if summaries.applies(query):
+        return (
+            _estate_labels(Estate.objects.filter(query.estate_q()))
+            .annotate(vacant_units=summaries.matching_vacant(query))
+            .filter(vacant_units__gt=0)
+            .values(*ESTATE_VALUES)
+            .order_by("id")
+        )
     return (
         _estate_labels(
             Estate.objects.filter(query.estate_q()).filter(query.unit_q("buildings__units__"))
@@ -88,15 +104,12 @@ def estates_with_vacancy_rows(query: VacancyQuery) -> QuerySet:
 
 
 def vacant_unit_rows(query: VacancyQuery) -> QuerySet:
-    """Vacant units matching the query, placed at their building (or estate, if unmapped)."""
+    """Vacant units matching the query, at their building's map point (its footprint's point,
+    or the estate's entrance while it has none)."""
     return (
         Unit.objects.filter(query.units_q())
         .annotate(
-            geom=Coalesce(
-                F("building__position"),
-                F("building__estate__location"),
-                output_field=PointField(srid=4326),
-            ),
+            geom=F("building__map_point"),
             estate_id=F("building__estate_id"),
             estate_name=F("building__estate__name"),
             district_name=F("building__estate__district__name"),
@@ -177,10 +190,8 @@ LAYERS: dict[str, Layer] = {
                 "elevator": BOOLEAN,
             },
             rows=vacant_unit_rows,
-            in_box=lambda box: (
-                Q(building__position__bboverlaps=box)
-                | Q(building__position__isnull=True, building__estate__location__bboverlaps=box)
-            ),
+            # One indexed column (never null), so the planner estimates a bbox's rows well.
+            in_box=lambda box: Q(building__map_point__bboverlaps=box),
             detail_zoom=15,
             aggregate=estates_with_vacancy_rows,
             style={"color": "#1f5fa8", "radius": 4},

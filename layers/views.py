@@ -1,18 +1,19 @@
 """Vector tiles and TileJSON for every registered layer."""
 
-import hashlib
-
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo.vacancy import VacancyQuery, parse_vacancy_query
 from layers.registry import LAYERS, Layer
+from layers.tile_cache import cached_tile
 from layers.tiles import render_tile, valid_tile
 
-TILE_MAX_AGE = 300
+# Kept by caches, but asked again each time: the answer is a 304 until the stock changes.
+TILE_CACHE_CONTROL = "public, no-cache"
 MVT = "application/vnd.mapbox-vector-tile"
 
 
@@ -24,26 +25,33 @@ def _layer(name: str) -> Layer:
 
 
 def _query(request: HttpRequest, layer: Layer) -> VacancyQuery:
-    return parse_vacancy_query(request.GET)[0] if layer.filterable else VacancyQuery()
+    if not request.GET or not layer.filterable:  # most tiles: no form to read
+        return VacancyQuery()
+    return parse_vacancy_query(request.GET)[0]
 
 
 @require_GET
 def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpResponse:
-    """One tile in one SQL statement; 204 when empty; the ETag is the content's hash."""
+    """One tile, rendered in one SQL statement once per stock version and then served from the
+    tile cache; 204 when empty. The ETag is the content's hash, Last-Modified when it was
+    rendered; browsers revalidate every time (304 is cheap), so a stock change shows at once."""
     spec = _layer(layer)
     if not valid_tile(z, x, y) or not (spec.min_zoom <= z <= spec.max_zoom):
         raise Http404("瓦片坐标超出范围")
-    data = render_tile(spec, _query(request, spec), z, x, y)
-    if not data:
+    query = _query(request, spec)
+    cached = cached_tile(spec.name, query, z, x, y, lambda: render_tile(spec, query, z, x, y))
+    if not cached.data:
         response = HttpResponse(status=204)
     else:
-        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponse(status=304)
-        else:
-            response = HttpResponse(data, content_type=MVT)
-        response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={TILE_MAX_AGE}"
+        response = get_conditional_response(
+            request,
+            etag=cached.etag,
+            last_modified=int(cached.modified),
+            response=HttpResponse(cached.data, content_type=MVT),
+        )
+        response["ETag"] = cached.etag
+        response["Last-Modified"] = http_date(cached.modified)
+    response["Cache-Control"] = TILE_CACHE_CONTROL
     response["Vary"] = "Accept-Encoding"
     response["Access-Control-Allow-Origin"] = "*"
     return response

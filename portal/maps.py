@@ -7,12 +7,17 @@ the same base maps, switcher, scale and our own labels (geo.map_base.base_config
 """
 
 import json
+from functools import cached_property
 
 from django.contrib.gis.geos import GEOSGeometry
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
+from geo import selectors, stock_version
 from geo.map_base import base_config, building_labels
 from geo.models import Building, Estate, Region
 
@@ -37,7 +42,7 @@ class MapParts:
             "\n".join(format_html('<link rel="stylesheet" href="{}">', static(s)) for s in STYLES)
         )
 
-    @property
+    @cached_property
     def body(self) -> SafeString:
         config_id = f"{self.map_id}-config"
         return format_html(
@@ -76,9 +81,39 @@ def _bounds(extent: tuple[float, float, float, float]) -> list[list[float]]:
     return [[ymin, xmin], [ymax, xmax]]
 
 
-def city_map(regions: list[Region]) -> MapParts:
-    """The home map: county outlines and every name; estates are drawn by map-home.js."""
-    config = base_config()
+def city_map() -> MapParts:
+    """The home map: county outlines and every name; estates are drawn by map-home.js. The
+    same for every visitor, so built (and serialised) once per stock version and language."""
+    key = (stock_version.current(), get_language())
+    parts = _CITY_MAP.get(key)
+    if parts is None:
+        _CITY_MAP.clear()
+        regions = list(selectors.districts())
+        parts = _CITY_MAP[key] = MapParts("map_city", _city_config(regions, key))
+    return parts
+
+
+# Per process, one entry: the map's outlines and names change only with the stock.
+_CITY_MAP: dict[tuple[int, str], "MapParts"] = {}
+_BASE: dict[tuple[int, str], dict] = {}
+
+
+def _base_config(labels: list | None = None, key: tuple[int, str] | None = None) -> dict:
+    """base_config() with the place names (every region and estate) built once per stock
+    version and language; the copy returned may be changed at its top level."""
+    key = key or (stock_version.current(), get_language())
+    base = _BASE.get(key)
+    if base is None:
+        _BASE.clear()
+        base = _BASE[key] = base_config()
+    config = dict(base)
+    config["layers"] = []
+    config["labels"] = base["labels"] + (labels or [])
+    return config
+
+
+def _city_config(regions: list[Region], key: tuple[int, str]) -> dict:
+    config = _base_config(key=key)
     if regions:
         features = [_feature(r.boundary, name=r.name, adcode=r.adcode) for r in regions]
         config["layers"].append(
@@ -88,13 +123,13 @@ def city_map(regions: list[Region]) -> MapParts:
             )
         )
         config["bounds"] = _bounds(_extent(r.boundary.extent for r in regions))
-    return MapParts("map_city", config)
+    return config
 
 
 def estate_map(estate: Estate, buildings: list[Building]) -> MapParts:
     """An estate's site: its boundary, building footprints and numbers, and its entrance."""
     location = estate.location
-    config = base_config(building_labels(buildings))
+    config = _base_config(building_labels(buildings))
     config["center"], config["zoom"] = [location.y, location.x], 17
     if estate.boundary:
         config["layers"].append(
@@ -131,3 +166,15 @@ def _extent(extents) -> tuple[float, float, float, float]:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def forget() -> None:
+    """Drop the maps built so far (they are rebuilt on the next page)."""
+    _CITY_MAP.clear()
+    _BASE.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    """The cached maps hold settings (base maps, the city's view): forget them on a change."""
+    forget()

@@ -1,5 +1,6 @@
 """Anju settings: everything that differs between machines comes from the environment."""
 
+import os
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -118,6 +119,8 @@ USE_I18N = True
 USE_TZ = True
 
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+# Rendered vector tiles, keyed on the stock version (layers/tile_cache.py).
+TILE_CACHE_DIR = env_str("TILE_CACHE_DIR", str(BASE_DIR / ".local" / "tile-cache"))
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
@@ -254,6 +257,27 @@ ANJU_DATA_PLATFORM_TIMEOUT = float(env_str("ANJU_DATA_PLATFORM_TIMEOUT", "3"))  
 ANJU_DATA_SNAPSHOT_DIR = env_str("ANJU_DATA_SNAPSHOT_DIR", str(BASE_DIR / "data" / "snapshots"))
 # SMS gateway for sign-in codes: the default keeps messages in the database (a dev inbox page).
 ANJU_SMS_BACKEND = env_str("ANJU_SMS_BACKEND", "housing.sms.DatabaseInbox")
+
+# 统一身份认证: residents (and linked staff) sign in with the provincial OpenID provider
+# (housing/oidc.py). Off when the issuer is empty; development defaults to the demo provider
+# that `make run` starts (exchange/demo_idp.py, ANJU_DEMO_IDP_URL). Claim names are the
+# provider's own.
+ANJU_OIDC_ISSUER = (
+    env_str("ANJU_OIDC_ISSUER", "")
+    if "ANJU_OIDC_ISSUER" in os.environ or not DEBUG
+    else env_str("ANJU_DEMO_IDP_URL", "http://127.0.0.1:8766")
+)
+# Development talks to the demo provider; production with an issuer must name its client.
+_OIDC_DEMO = DEBUG or not ANJU_OIDC_ISSUER
+ANJU_OIDC_CLIENT_ID = env_str("ANJU_OIDC_CLIENT_ID", *(["anju-demo"] if _OIDC_DEMO else []))
+ANJU_OIDC_CLIENT_SECRET = env_str(
+    "ANJU_OIDC_CLIENT_SECRET", *(["anju-demo-secret"] if _OIDC_DEMO else [])
+)
+ANJU_OIDC_SCOPES = env_str("ANJU_OIDC_SCOPES", "openid profile phone")
+ANJU_OIDC_CLAIM_NAME = env_str("ANJU_OIDC_CLAIM_NAME", "name")
+ANJU_OIDC_CLAIM_ID_NUMBER = env_str("ANJU_OIDC_CLAIM_ID_NUMBER", "id_number")
+ANJU_OIDC_CLAIM_PHONE = env_str("ANJU_OIDC_CLAIM_PHONE", "phone_number")
+ANJU_OIDC_TIMEOUT = float(env_str("ANJU_OIDC_TIMEOUT", "5"))  # type: ignore[arg-type]
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

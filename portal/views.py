@@ -8,32 +8,44 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from geo import selectors
+from geo import selectors, summaries
 from geo.locate import locate
 from geo.models import Estate
+from geo.nearby import nearby_pois
 from geo.search import search_example, search_places
+from geo.unit_pages import UnitPages
 from geo.vacancy import parse_vacancy_query
 from layers.api import EstateSerializer
-from portal import maps
+from layers.public_cache import public_page
+from portal import labels, maps
 
 UNITS_PER_PAGE = 50
 TEXT_SIZE_COOKIE = "text_size"
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     """The map of estates with matching vacant units, and the same list as plain HTML."""
     query, form = parse_vacancy_query(request.GET)
     form.add_region_choices()
     limit = settings.ANJU_MAP_MARKER_LIMIT
-    estates = list(selectors.vacancy_estates(query)[: limit + 1])
-    # A province has too many estates for one marker each: draw vector tiles instead, list the
-    # first ones, count them all.
-    tiles = len(estates) > limit
-    if tiles:
-        estates = estates[: settings.HOME_LIST_LIMIT]
-        totals = selectors.vacancy_totals(query)
+    estates_qs = summaries.vacancy_estates(query)
+    if estates_qs is not None:
+        # One aggregate over summary rows decides markers or tiles and gives the totals.
+        totals = summaries.vacancy_totals(query)
+        tiles = totals["estates"] > limit
+        estates = list(estates_qs[: settings.HOME_LIST_LIMIT if tiles else limit])
     else:
-        totals = {"estates": len(estates), "units": sum(e.vacant_count for e in estates)}
+        estates_qs = selectors.vacancy_estates(query).only(*summaries.ESTATE_COLUMNS)
+        estates = list(estates_qs[: limit + 1])
+        # A province has too many estates for one marker each: draw vector tiles instead, list
+        # the first ones, count them all.
+        tiles = len(estates) > limit
+        if tiles:
+            estates = estates[: settings.HOME_LIST_LIMIT]
+            totals = selectors.vacancy_totals(query)
+        else:
+            totals = {"estates": len(estates), "units": sum(e.vacant_count for e in estates)}
     return render(
         request,
         "portal/home.html",
@@ -45,20 +57,20 @@ def home(request: HttpRequest) -> HttpResponse:
             "tiles": tiles,
             "vacant_total": totals["units"],
             "estate_total": totals["estates"],
-            "map": maps.city_map(list(selectors.districts())),
+            "map": maps.city_map(),
             "units_url": "/units/?" + urlencode(query.as_params()),
             "api_query": urlencode(query.as_params()),
         },
     )
 
 
+@public_page
 def units(request: HttpRequest) -> HttpResponse:
     """The vacancy search as a server-rendered list: works without JavaScript."""
     query, form = parse_vacancy_query(request.GET)
     form.add_region_choices()
-    page = Paginator(selectors.vacancy_units(query), UNITS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(UnitPages(query), UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    labels.label_units(page.object_list)
     params = query.as_params()
     return render(
         request,
@@ -67,15 +79,22 @@ def units(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
     try:
         estate = selectors.public_estate(estate_id)
     except Estate.DoesNotExist as exc:
         raise Http404 from exc
     query, form = parse_vacancy_query(request.GET)
-    units = list(selectors.estate_units(estate))
-    vacant = list(selectors.estate_units(estate).filter(query.unit_q()))
-    buildings = list(estate.buildings.all())
+    vacant = list(
+        selectors.estate_units(estate).filter(query.unit_q()).only(*labels.UNIT_ROW_COLUMNS)
+    )
+    labels.label_units(vacant)
+    buildings = list(
+        estate.buildings.only(
+            "id", "estate_id", "number", "floors", "elevator", "footprint", "position"
+        )
+    )
     return render(
         request,
         "portal/estate_detail.html",
@@ -84,13 +103,14 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
             "form": form,
             "filtered": bool(query.as_params()),
             "vacant_units": vacant,
-            "summary": selectors.summarize_units(units),
-            "pois": selectors.nearby_pois(estate),
+            "summary": labels.summary_for_page(summaries.estate_summary(estate)),
+            "pois": nearby_pois(estate),
             "map": maps.estate_map(estate, buildings),
         },
     )
 
 
+@public_page
 def search(request: HttpRequest) -> HttpResponse:
     """Search results as a page, for visitors without JavaScript or who press Enter."""
     text = request.GET.get("q", "").strip()

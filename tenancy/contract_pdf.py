@@ -13,7 +13,6 @@ from pathlib import Path
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
-from weasyprint import CSS, HTML
 
 MISSING = "\x00missing:%s\x00"
 STYLE = Path(__file__).with_name("contract_pdf.css")
@@ -87,6 +86,8 @@ def render_pdf(
         "tenancy/contract_pdf.html",
         {"title": title, "body": body_html, "number": number, "confirmation": confirmation},
     )
+    from weasyprint import CSS, HTML  # heavy: loaded by the request that prints, not at start
+
     return HTML(string=page).write_pdf(stylesheets=[CSS(filename=STYLE)])
 
 

@@ -287,9 +287,11 @@ def _propose_credit(household: Household, policy: AllocationPolicy, now: datetim
     )
     notify_household(
         household,
-        f"拟认定失信：{proposal.conduct.name}",
-        f"您已无正当理由拒绝配租 {policy.refusal_limit} 次，拟认定为“{proposal.conduct.name}”"
-        f"（{proposal.conduct.get_level_display()}）。如有异议，请于 "
-        f"{proposal.objection_until:%Y-%m-%d} 前向{household.county.name}住房保障部门提出。",
+        "allocation.refusal_credit",
         url=reverse("my-cases"),
+        refusal_limit=policy.refusal_limit,
+        conduct=proposal.conduct.name,
+        level=proposal.conduct.get_level_display(),
+        objection_until=proposal.objection_until,
+        county=household.county.name,
     )

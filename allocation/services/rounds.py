@@ -18,6 +18,7 @@ from credit.models import Effect
 from disclosure.models import Kind
 from disclosure.services import enqueue_publication
 from geo.models import Region, Unit
+from housing.messages import template as message_template
 from housing.models import Application
 from housing.sms import send_sms
 
@@ -401,12 +402,13 @@ def open_choosing(
 def _tell_households(round_id: int) -> None:
     """An SMS to each household with its place and the time its turn starts."""
     round_ = Round.objects.get(pk=round_id)
+    words = message_template("allocation.choosing")
     for slot in round_.slots.select_related("household").order_by("rank"):
         send_sms(
             slot.household.phone,
-            f"【安居】您家参加的“{round_.name}”选房顺序为第 {slot.rank} 位，"
-            f"{timezone.localtime(slot.opens_at):%m月%d日 %H:%M} 起可登录“我的申请”在线选房，"
-            "也可到住房保障窗口现场选房。",
+            words.render(
+                round=round_.name, rank=slot.rank, opens_at=timezone.localtime(slot.opens_at)
+            ).sms,
         )
 
 

@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from backoffice.models import StaffProfile
 from backoffice.system import scope
+from backoffice.system.calendar_services import is_city_admin
 from backoffice.views import staff_required
 
 
@@ -24,5 +25,6 @@ def home(request: HttpRequest) -> HttpResponse:
                 else None
             ),
             "counties": list(scope.counties_in_area(request.user)) if admin else [],
+            "is_city_admin": is_city_admin(request.user),
         },
     )

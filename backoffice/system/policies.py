@@ -15,14 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from allocation.models import AllocationPolicy
 from archive.models import Event
 from backoffice.models import StaffProfile
+from backoffice.system import policy_lists, scope
 from backoffice.system import policy_services as services
-from backoffice.system import scope
+from backoffice.system.calendar_services import is_city_admin
+from backoffice.system.policy_lists import ReasonForm
 from backoffice.views import staff_required
 from housing.models import DEFAULT_CHAIN, CountyPolicy, EligibilityRule
-from tenancy.models import ReviewPolicy, TenancyPolicy
 
 # (min, max) of each number a county may set: the national and database limits, and sense.
 LIMITS = {
@@ -42,6 +42,9 @@ LIMITS = {
     "market_rent_factor": (Decimal("1"), Decimal("5")),
     "answer_days": (1, 180),
     "renewal_notice_months": (1, 12),
+    # Reminders: days after a bill's due date; days before an annual review's deadline.
+    "tenancy:reminder_days": (1, 365),
+    "reviews:reminder_days": (0, 180),
 }
 THRESHOLD_MAX = Decimal("9999999999")
 
@@ -68,15 +71,6 @@ def _bounded(label: str, limits: tuple, decimal: bool = False) -> forms.Field:
             error_messages=messages_,
         )
     return forms.IntegerField(label=label, min_value=low, max_value=high, error_messages=messages_)
-
-
-class ReasonForm(forms.Form):
-    section = forms.CharField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("修改原因（记入历史）"),
-        max_length=300,
-        error_messages={"required": _("修改原因：请写明修改原因。")},
-    )
 
 
 class ReviewSectionForm(ReasonForm):
@@ -148,7 +142,12 @@ class ModelSectionForm(ReasonForm):
         for name in services.FIELDS[section]:
             field = model._meta.get_field(name)
             label = str(field.verbose_name)
-            if field.choices:
+            if name == "reminder_days":
+                low, high = LIMITS[f"{section}:reminder_days"]
+                self.fields[name] = policy_lists.DaysListField(
+                    label=label, low=low, high=high, descending=section == "reviews"
+                )
+            elif field.choices:
                 self.fields[name] = forms.ChoiceField(
                     label=label,
                     choices=field.choices,
@@ -169,6 +168,8 @@ def _form(section: str, county, data=None, initial=None):
         return ReviewSectionForm(**kwargs)
     if section == "eligibility":
         return EligibilitySectionForm(**kwargs)
+    if section in policy_lists.FORMS:
+        return policy_lists.FORMS[section](**kwargs)
     return ModelSectionForm(section=section, **kwargs)
 
 
@@ -202,7 +203,11 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/system/policies.html",
-        {"section": "policies", "counties": list(scope.counties_in_area(request.user))},
+        {
+            "section": "policies",
+            "is_city_admin": is_city_admin(request.user),
+            "counties": list(scope.counties_in_area(request.user)),
+        },
     )
 
 
@@ -240,28 +245,17 @@ def policy_edit(request: HttpRequest, county_id: int) -> HttpResponse:
                 else:
                     messages.info(request, _("没有改动，未保存。"))
                 return redirect("system-policy", county_id=county.pk)
-    allocation = AllocationPolicy.objects.filter(county=county).first() or AllocationPolicy(
-        county=county
-    )
-    tenancy = TenancyPolicy.objects.filter(county=county).first() or TenancyPolicy(county=county)
-    reviews = ReviewPolicy.objects.filter(county=county).first() or ReviewPolicy(county=county)
     return render(
         request,
         "staff/system/policy.html",
         {
             "section": "policies",
+            "is_city_admin": is_city_admin(request.user),
             "county": county,
             "sections": [
                 (key, label, forms_[key]) for key, label in services.SECTION_LABELS.items()
             ],
             "chain": _chain(county),
-            "readonly": {
-                "priority_groups": allocation.priority_groups,
-                "size_rules": allocation.size_rules,
-                "subsidy_tiers": tenancy.subsidy_tiers,
-                "rent_reminder_days": tenancy.reminder_days,
-                "review_reminder_days": reviews.reminder_days,
-            },
         },
     )
 
@@ -295,13 +289,26 @@ def policy_history(request: HttpRequest, county_id: int) -> HttpResponse:
             {
                 "event": event,
                 "section": services.SECTION_LABELS.get(section, section),
-                "changes": [(label_of(section, n), old, new) for n, old, new in changes],
+                "changes": [
+                    (
+                        label_of(section, n),
+                        policy_lists.describe(n, old),
+                        policy_lists.describe(n, new),
+                    )
+                    for n, old, new in changes
+                ],
             }
         )
     return render(
         request,
         "staff/system/history.html",
-        {"section": "policies", "county": county, "page": page, "rows": rows},
+        {
+            "section": "policies",
+            "is_city_admin": is_city_admin(request.user),
+            "county": county,
+            "page": page,
+            "rows": rows,
+        },
     )
 
 

@@ -4,14 +4,17 @@
 The services read these rows on every use (housing.services.policy_for, the eligibility rules
 in the data check and the self-check, allocation's and tenancy's policy_for), so a change
 applies to the next decision taken; steps already entered keep the deadline they were given.
+The one stored consequence, each waiting household's priority rank, is recomputed with the
+priority groups in the same transaction.
 """
 
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Q
 
-from allocation.models import AllocationPolicy
+from allocation.models import AllocationPolicy, WaitlistEntry
 from allocation.services.waitlist import mark_changed
 from archive.services import record_event
 from backoffice.system import scope
@@ -23,10 +26,13 @@ SECTION_LABELS = {
     "review": "审核流程与公示",
     "eligibility": "准入条件",
     "allocation": "轮候与配租规则",
+    "priority_groups": "优先轮候群体",
+    "size_rules": "户型配租标准",
     "tenancy": "租赁与租金规则",
+    "subsidy_tiers": "租金补贴档次",
     "reviews": "年审与续租规则",
 }
-# The plain fields each section edits (JSON lists such as subsidy tiers are shown, not edited).
+# The fields each section edits (the lists are checked row by row in policy_lists).
 FIELDS = {
     "allocation": [
         "round_method",
@@ -45,10 +51,21 @@ FIELDS = {
         "exit_notice_days",
         "transition_months",
         "market_rent_factor",
+        "reminder_days",
     ],
-    "reviews": ["answer_days", "renewal_notice_months"],
+    "reviews": ["answer_days", "renewal_notice_months", "reminder_days"],
+    "priority_groups": ["priority_groups"],
+    "size_rules": ["size_rules"],
+    "subsidy_tiers": ["subsidy_tiers"],
 }
-MODELS = {"allocation": AllocationPolicy, "tenancy": TenancyPolicy, "reviews": ReviewPolicy}
+MODELS = {
+    "allocation": AllocationPolicy,
+    "tenancy": TenancyPolicy,
+    "reviews": ReviewPolicy,
+    "priority_groups": AllocationPolicy,
+    "size_rules": AllocationPolicy,
+    "subsidy_tiers": TenancyPolicy,
+}
 
 
 class NotAllowed(Exception):
@@ -112,8 +129,24 @@ def _write(county: Region, section: str, values: dict) -> None:
     for name in FIELDS[section]:
         setattr(policy, name, values[name])
     policy.save()
-    if section == "allocation":
-        mark_changed(county.pk)  # the public waitlist states the waiting limit
+    if section == "priority_groups":
+        rerank(county, policy.priority_groups)
+    if section in ("allocation", "priority_groups"):
+        mark_changed(county.pk)  # the public waitlist states the waiting limit and the order
+
+
+def rerank(county: Region, groups: list[str]) -> None:
+    """Each waiting (or suspended) household's rank by the new groups: the first group it
+    belongs to, else after every group. A household sent to the end of the list for refusing
+    offers (queued again after its approval, allocation.services.offers) stays at the end."""
+    listed = WaitlistEntry.objects.filter(
+        county=county,
+        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.SUSPENDED],
+    )
+    listed.update(priority_rank=len(groups))
+    in_order = listed.exclude(Q(queued_at__gt=F("household__approved_at")))
+    for rank in reversed(range(len(groups))):  # the first group listed writes last and wins
+        in_order.filter(household__priorities__contains=[groups[rank]]).update(priority_rank=rank)
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 deadline, the approval rate and why applications were refused."""
 
 from collections import Counter
+from datetime import datetime
 
 from django.db.models import (
     Avg,
@@ -12,12 +13,15 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from housing.models import DEFAULT_CHAIN, Application, CountyPolicy, ReviewStep
+from insights import summaries
+from insights.models import ReviewMonth
 from insights.statistics.base import Dashboard, Period, Scope, Table, days, percent
 
 OPEN_STAGES = ["accept", "first_review", "data_check", "second_review", "publicity"]
@@ -98,11 +102,10 @@ def _deadline_days(scope: Scope) -> dict[str, str]:
     }
 
 
-def review(scope: Scope, period: Period) -> Dashboard:
-    """Per review step, the decisions taken in the period: how long the case waited at the step
-    (from the decision before it on the same case, which is when the step was entered) and how
-    many came after the deadline the case carried at that step; plus the cases open now past
-    their deadline."""
+def _steps_live(scope: Scope, period: Period) -> dict:
+    """Per step (decided, with a deadline, late, mean time at the step), counted live: for a
+    viewer a per-county summary cannot answer (a street, a community), and before the first
+    rebuild of the summary."""
     # Each decision's entry time is the decision before it on the same case, found by an index
     # lookup on (application, decided_at, id) for the decisions of the period only: a window
     # over every decision in scope would sort the whole history on each page view.
@@ -115,7 +118,7 @@ def review(scope: Scope, period: Period) -> Dashboard:
         .order_by("-decided_at", "-id")
         .values("decided_at")[:1]
     )
-    figures = {
+    return {
         r["step"]: (r["n"], r["with_deadline"], r["late"], r["mean"])
         for r in ReviewStep.objects.filter(
             scope.applications("application__"),
@@ -135,6 +138,42 @@ def review(scope: Scope, period: Period) -> Dashboard:
         )
         .order_by()
     }
+
+
+def _steps_summary(counties: Q, period: Period) -> dict:
+    """The same figures from the worker's per-(month, county, step) summary."""
+    rows = (
+        ReviewMonth.objects.filter(counties, month__gte=period.first, month__lte=period.last)
+        .values("step")
+        .annotate(
+            n=Sum("decided"),
+            with_deadline=Sum("with_deadline"),
+            late=Sum("late"),
+            timed=Sum("timed"),
+            spent=Sum("spent"),
+        )
+        .order_by()
+    )
+    return {
+        r["step"]: (
+            r["n"],
+            r["with_deadline"],
+            r["late"],
+            r["spent"] / r["timed"] if r["timed"] else None,
+        )
+        for r in rows
+    }
+
+
+def review(scope: Scope, period: Period, live: bool = False) -> Dashboard:
+    """Per review step, the decisions taken in the period: how long the case waited at the step
+    (from the decision before it on the same case, which is when the step was entered) and how
+    many came after the deadline the case carried at that step; plus the cases open now past
+    their deadline (always live). The decisions come from the worker's summary where the
+    viewer's area is whole counties and it has been built (`live` counts them afresh)."""
+    counties = None if live else scope.whole_counties()
+    as_of = summaries.as_of(summaries.REVIEW) if counties is not None else None
+    figures = _steps_live(scope, period) if as_of is None else _steps_summary(counties, period)
     now_overdue = dict(
         Application.objects.filter(
             scope.applications(),
@@ -187,12 +226,38 @@ def review(scope: Scope, period: Period) -> Dashboard:
             "用时从案件进入该环节（上一步决定）算到本环节作出决定；"
             "超过时限以案件在该环节的办理期限为准。"
         ),
+        as_of=as_of,
     )
 
 
-def decisions(scope: Scope, period: Period) -> Dashboard:
+def _refusals(scope: Scope, period: Period, live: bool = False) -> tuple[dict, datetime | None]:
+    """Refusals in the period per step, from the 审核时效 summary where it can answer (there
+    is no index on the decision: live, it is a scan of every decision ever taken)."""
+    counties = None if live else scope.whole_counties()
+    as_of = summaries.as_of(summaries.REVIEW) if counties is not None else None
+    if as_of is not None:
+        rows = (
+            ReviewMonth.objects.filter(
+                counties, month__gte=period.first, month__lte=period.last, rejected__gt=0
+            )
+            .values_list("step")
+            .annotate(n=Sum("rejected"))
+            .order_by()
+        )
+        return dict(rows), as_of
+    rejections = ReviewStep.objects.filter(
+        scope.applications("application__"),
+        decision=ReviewStep.Decision.REJECT,
+        decided_at__gte=period.start,
+        decided_at__lt=period.end,
+    )
+    return dict(rejections.values_list("step").annotate(n=Count("pk")).order_by()), None
+
+
+def decisions(scope: Scope, period: Period, live: bool = False) -> Dashboard:
     """Applications decided in the period (approved after publicity, or refused at a step):
-    the approval rate per county, the step that refused and the reasons given."""
+    the approval rate per county, the step that refused (from the worker's summary once built;
+    `live` counts afresh) and the reasons given."""
     decided = Application.objects.filter(
         scope.applications(),
         stage__in=["approved", "rejected"],
@@ -218,13 +283,7 @@ def decisions(scope: Scope, period: Period) -> Dashboard:
                 percent(r["approved"], r["total"]),
             ]
         )
-    rejections = ReviewStep.objects.filter(
-        scope.applications("application__"),
-        decision=ReviewStep.Decision.REJECT,
-        decided_at__gte=period.start,
-        decided_at__lt=period.end,
-    )
-    by_step = dict(rejections.values_list("step").annotate(n=Count("pk")).order_by())
+    by_step, as_of = _refusals(scope, period, live)
     order = [s["step"] for s in DEFAULT_CHAIN] + sorted(
         set(by_step) - {s["step"] for s in DEFAULT_CHAIN}
     )
@@ -258,4 +317,5 @@ def decisions(scope: Scope, period: Period) -> Dashboard:
             ),
         ],
         note=_("统计期内办结（审批通过或不予通过）的申请。"),
+        as_of=as_of,
     )

@@ -2,7 +2,9 @@
 
 A dashboard function takes (scope, period) and returns a `Dashboard` of `Table`s; each table
 carries the rows a reader (or a screen reader, or an XLSX) gets and the series its chart draws,
-built from the same rows so the two cannot disagree. Every figure is one grouped SQL query.
+built from the same rows so the two cannot disagree. Every figure is one grouped SQL query,
+live or over a summary table the worker rebuilds (insights/summaries.py; the dashboard then
+carries the rebuild's time as `as_of`).
 """
 
 from dataclasses import dataclass, field
@@ -127,6 +129,22 @@ class Scope:
         mine = self._in_city(f"{prefix}{field}") or county_level_q(self.user, prefix, field)
         return mine & self._county(f"{prefix}{field}")
 
+    def whole_counties(self, field: str = "county") -> Q | None:
+        """The viewer's jurisdiction as whole counties (a condition on `field` of a summary
+        kept per county), or None where it is part of a county (a street, a community), which
+        such a summary cannot answer. The same rows as `applications()` and `households()`."""
+        if self.user.is_superuser:
+            return self._county(field)
+        profile = profile_of(self.user)
+        region = profile.region if profile is not None else None
+        if region is None:
+            return NOTHING
+        if region.level == Region.Level.CITY:
+            return self._in_city(field) & self._county(field)
+        if region.level == Region.Level.DISTRICT:
+            return Q(**{f"{field}_id": region.pk}) & self._county(field)
+        return None
+
 
 def number(value: Any) -> Any:
     """A cell value as a chart reads it: Decimals become floats, None stays a gap."""
@@ -194,6 +212,7 @@ class Dashboard:
     title: str
     tables: list[Table]
     note: str = ""
+    as_of: datetime | None = None  # when its summary was rebuilt; None when counted live
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)

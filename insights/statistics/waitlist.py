@@ -41,8 +41,12 @@ def waitlist(scope: Scope, period: Period, now: datetime | None = None) -> Dashb
     """The waitlist today (length and waiting time since the queue date, per county and in
     bands), households entering it per month of the period, and the rounds announced in it."""
     now = now or timezone.now()
+    # A county's waitlist is the entries of its county (their own column, under the waiting
+    # entries' index); below county level, those of the households placed in the area.
+    counties = scope.whole_counties()
     waiting = WaitlistEntry.objects.filter(
-        scope.households("household__"), status=WaitlistEntry.Status.WAITING
+        scope.households("household__") if counties is None else counties,
+        status=WaitlistEntry.Status.WAITING,
     )
     # One scan: the bands are counted per county too and summed here.
     bands = {

@@ -147,12 +147,10 @@ def _open(contract: Contract, year: int, today: date, deadline: date) -> bool:
             )
             notify_household(
                 contract.household,
-                f"{year} 年度公租房年审已开启",
-                f"请在 {deadline:%Y-%m-%d} 前在线确认家庭成员、收入和住房情况。"
-                "系统已从有关部门读取您家的信息，核对无误即可提交。",
+                "annual_review.opened",
                 url=reverse("my-annual-review", args=[review.pk]),
-                sms=f"【安居】您的 {year} 年度公租房年审已开启，"
-                f"请于 {deadline:%m月%d日} 前登录“我的申请”在线填报。",
+                year=year,
+                deadline=deadline,
             )
     except IntegrityError:
         return False  # another run opened it a moment ago
@@ -194,12 +192,11 @@ def remind_reviews(today: date | None = None) -> int:
             )
             notify_household(
                 review.household,
-                f"年审提醒：还有 {left} 天截止",
-                f"您的 {locked.year} 年度年审尚未提交，截止日期 {locked.due_date:%Y-%m-%d}。"
-                "逾期未填报将被记录并可能影响您的租住资格。",
+                "annual_review.reminded",
                 url=reverse("my-annual-review", args=[locked.pk]),
-                sms=f"【安居】您的公租房年审将于 {locked.due_date:%m月%d日} 截止，"
-                "请尽快登录“我的申请”填报。",
+                days_left=left,
+                year=locked.year,
+                deadline=locked.due_date,
             )
             sent += 1
     return sent
@@ -229,10 +226,10 @@ def flag_missed(today: date | None = None) -> int:
             )
             notify_household(
                 review.household,
-                "年审逾期未填报",
-                f"您的 {review.year} 年度年审已于 {review.due_date:%Y-%m-%d} 截止而未提交。"
-                "请尽快补报，或与所在县区住房保障部门联系。",
+                "annual_review.missed",
                 url=reverse("my-annual-review", args=[review.pk]),
+                year=review.year,
+                deadline=review.due_date,
             )
             flagged += 1
     return flagged
@@ -352,9 +349,11 @@ def decide(
             )
         notify_household(
             review.household,
-            f"{review.year} 年度年审{label}",
-            reasons or "您的年审已审核通过，感谢配合。",
+            ("annual_review.approved_noted" if reasons else "annual_review.approved")
+            if approve
+            else "annual_review.rejected",
             url=reverse("my-annual-review", args=[review.pk]),
-            sms=f"【安居】您的 {review.year} 年度公租房年审{label}，详情请登录“我的申请”查看。",
+            year=review.year,
+            reasons=reasons,
         )
     return review

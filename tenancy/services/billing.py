@@ -211,17 +211,14 @@ def send_reminders(today: date | None = None, *, at: datetime | None = None) -> 
             contract = group[0].contract
             owed = owing.get(contract_id) or sum(b.outstanding for b in group)
             days = max(sent[b.pk] for b in group)
-            more = f"等 {len(group)} 期" if len(group) > 1 else ""
-            text = (
-                f"您的公租房租金已逾期 {days} 天（账单 {group[0].reference}{more}），"
-                f"累计欠缴 {owed:,.2f} 元，请尽快缴纳。如已缴纳请忽略。"
-            )
             notify_household(
                 contract.household,
-                f"租金逾期提醒：逾期 {days} 天，欠缴 {owed:,.2f} 元",
-                text,
+                "rent.overdue_many" if len(group) > 1 else "rent.overdue",
                 url=reverse("my-cases"),
-                sms=f"【安居】{text}",
+                days=days,
+                owed=owed,
+                reference=group[0].reference,
+                count=len(group),
             )
             events.append(
                 Event(

@@ -170,12 +170,10 @@ def draft(offer_id: int, *, start: date, months: int, clauses: str = "", actor) 
         )
         notify_household(
             household,
-            f"租赁合同 {contract.number} 待您确认",
-            f"您的公租房租赁合同 {contract.number}（{unit_address(unit)}）已生成，"
-            "请阅读合同全文，用短信验证码确认签署。",
+            "contract.drafted",
             url=reverse("my-contract", args=[contract.pk]),
-            sms=f"【安居】您的公租房租赁合同 {contract.number} 已生成，"
-            "请登录“我的申请”阅读并确认签署。",
+            number=contract.number,
+            address=unit_address(unit),
         )
     return contract
 
@@ -190,8 +188,8 @@ def send_confirmation_code(contract: Contract, *, ip: str | None) -> None:
         contract.household.phone,
         ip=ip,
         purpose=CONFIRM_PURPOSE.format(pk=contract.pk),
-        text=f"【安居】您正在确认签署租赁合同 {contract.number}，验证码 {{code}}，"
-        "{minutes} 分钟内有效。如非本人操作请忽略。",
+        message="contract.confirm_code",
+        values={"number": contract.number},
     )
 
 
@@ -312,10 +310,9 @@ def approve(contract_id: int, *, actor) -> Contract:
         )
         notify_household(
             contract.household,
-            f"租赁合同 {contract.number} 已签订",
-            "运营单位已审核并加盖电子签章，可下载已签章合同。请按约定日期办理入住。",
+            "contract.signed",
             url=reverse("my-contract", args=[contract.pk]),
-            sms=f"【安居】租赁合同 {contract.number} 已签订，可登录下载。请按约定日期办理入住。",
+            number=contract.number,
         )
     return contract
 
@@ -361,9 +358,10 @@ def cancel(contract_id: int, *, reason: str, actor) -> Contract:
         )
         notify_household(
             contract.household,
-            f"租赁合同 {contract.number} 已作废",
-            f"作废原因：{reason}。如需重新签订，运营单位将另行生成合同并通知您。",
+            "contract.cancelled",
             url=reverse("my-cases"),
+            number=contract.number,
+            reason=reason,
         )
     return contract
 
@@ -459,10 +457,9 @@ def draft_renewal(
     )
     notify_household(
         household,
-        f"续租合同 {contract.number} 待您确认",
-        f"您的续租申请已获同意，续租合同 {contract.number}（{start:%Y-%m-%d} 起）已生成，"
-        "请阅读合同全文，用短信验证码确认签署。",
+        "contract.renewal_drafted",
         url=reverse("my-contract", args=[contract.pk]),
-        sms=f"【安居】您的续租合同 {contract.number} 已生成，请登录“我的申请”阅读并确认签署。",
+        number=contract.number,
+        start_date=start,
     )
     return contract

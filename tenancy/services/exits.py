@@ -90,13 +90,13 @@ def _event(exit_: Exit, action: str, summary: str, *, actor, **extra) -> None:
     )
 
 
-def _tell(exit_: Exit, subject: str, body: str) -> None:
+def _tell(exit_: Exit, code: str, **values) -> None:
     notify_household(
         exit_.contract.household,
-        subject,
-        body,
+        code,
         url=reverse("my-exit", args=[exit_.contract_id]),
-        sms=f"【安居】{subject}。{body}"[:300],
+        number=exit_.contract.number,
+        **values,
     )
 
 
@@ -191,25 +191,15 @@ def start(
             )
             _tell(
                 exit_,
-                f"租赁合同 {contract.number} 进入退出过渡期",
-                f"经核查您家庭已不再符合公租房保障条件。自 {notice_date:%Y-%m-%d} 起为过渡期，"
-                f"月租金按市场租金 {exit_.transition_rent:,.2f} 元计收，"
-                f"请于 {exit_.move_out_by:%Y-%m-%d} 前腾退房屋。如有异议请联系运营单位。",
+                "exit.transition",
+                notice_date=notice_date,
+                rent=exit_.transition_rent,
+                move_out_by=exit_.move_out_by,
             )
         elif reason == Exit.Reason.VOLUNTARY:
-            _tell(
-                exit_,
-                f"退租申请已受理：合同 {contract.number}",
-                f"您的退租申请已受理，请于 {exit_.move_out_by:%Y-%m-%d} 前腾退房屋，"
-                "运营单位将与您预约验房并结算押金。",
-            )
+            _tell(exit_, "exit.voluntary", move_out_by=exit_.move_out_by)
         else:
-            _tell(
-                exit_,
-                f"租赁合同 {contract.number} 退出通知（{label}）",
-                f"您承租的公租房因“{label}”需办理退出，请于 {exit_.move_out_by:%Y-%m-%d} 前"
-                "腾退房屋，运营单位将与您预约验房并结算押金。如有异议请联系运营单位。",
-            )
+            _tell(exit_, "exit.notice", exit_reason=label, move_out_by=exit_.move_out_by)
     return exit_
 
 
@@ -259,11 +249,7 @@ def withdraw(exit_id: int, *, actor, reason: str) -> Exit:
                 actor=actor,
                 why="退出撤回，恢复原租金",
             )
-        _tell(
-            exit_,
-            f"退出已撤回：合同 {exit_.contract.number}",
-            f"您的租赁合同 {exit_.contract.number} 的退出已撤回，合同继续履行。",
-        )
+        _tell(exit_, "exit.withdrawn")
     return exit_
 
 
@@ -364,11 +350,13 @@ def report_overdue(exit_id: int, *, facts: str, actor, today: date | None = None
         )
         _tell(
             exit_,
-            f"逾期未腾退，拟认定失信：合同 {contract.number}",
-            f"您未在 {exit_.move_out_by:%Y-%m-%d} 前腾退承租住房。{household.county.name}住房保障"
-            f"部门拟认定您“{proposal.conduct.name}”（{proposal.conduct.get_level_display()}），"
-            f"{proposal.conduct.consequence}。如有异议，请于 "
-            f"{proposal.objection_until:%Y-%m-%d} 前在“我的办事”中提出或向该部门提出。",
+            "exit.overdue_credit",
+            move_out_by=exit_.move_out_by,
+            county=household.county.name,
+            conduct=proposal.conduct.name,
+            level=proposal.conduct.get_level_display(),
+            consequence=proposal.conduct.consequence,
+            objection_until=proposal.objection_until,
         )
     return proposal
 
@@ -506,12 +494,7 @@ def inspect(
             )
         elif after == Unit.Status.VACANT:
             _release(unit.building.estate, actor)
-        _tell(
-            exit_,
-            f"退房验房已完成：合同 {contract.number}",
-            f"您已于 {moved_out_on:%Y-%m-%d} 腾退房屋，租赁合同终止。"
-            f"押金结算：{_balance_text(exit_)}（以最终结算为准）。",
-        )
+        _tell(exit_, "exit.inspected", moved_out_on=moved_out_on, balance=_balance_text(exit_))
     return exit_
 
 
@@ -642,7 +625,7 @@ def settle(exit_id: int, *, actor) -> Exit:
                 "balance": str(exit_.balance),
             },
         )
-        _tell(exit_, f"押金结算完成：合同 {contract.number}", f"{_balance_text(exit_)}。")
+        _tell(exit_, "exit.settled", balance=_balance_text(exit_))
     return exit_
 
 

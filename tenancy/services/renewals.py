@@ -101,12 +101,10 @@ def remind_renewals(today: date | None = None) -> int:
             )
             notify_household(
                 contract.household,
-                f"租赁合同 {contract.number} 将于 {contract.end_date:%Y-%m-%d} 到期",
-                "如需继续租住，请在到期前在线申请续租；系统将向有关部门核对您家的情况。"
-                "到期未续租的，须按规定办理退出。",
+                "renewal.reminded",
                 url=reverse("my-renewal", args=[contract.pk]),
-                sms=f"【安居】您的公租房合同将于 {contract.end_date:%Y年%m月%d日} 到期，"
-                "如需续租请登录“我的申请”在线申请。",
+                number=contract.number,
+                end_date=contract.end_date,
             )
             sent += 1
     return sent
@@ -312,9 +310,8 @@ def decide(renewal_id: int, *, approve: bool, reasons: str, actor) -> Renewal:
         if not approve:
             notify_household(
                 renewal.household,
-                "续租申请未获同意",
-                f"理由：{reasons}。合同到期后须按规定办理退出；如有异议请与县区住房保障部门联系。",
+                "renewal.rejected",
                 url=reverse("my-renewal", args=[renewal.contract_id]),
-                sms="【安居】您的公租房续租申请未获同意，详情请登录“我的申请”查看。",
+                reasons=reasons,
             )
     return renewal

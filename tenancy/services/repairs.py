@@ -224,8 +224,10 @@ def report_by_tenant(
         )
         _tell(
             repair,
-            f"报修已受理：{repair.number}",
-            f"您报修的“{kind.name}”已受理，运营单位将在 {kind.respond_hours} 小时内派单处理。",
+            "repair.accepted",
+            number=repair.number,
+            kind=kind.name,
+            respond_hours=kind.respond_hours,
         )
     return repair
 
@@ -280,8 +282,10 @@ def report_by_staff(
         if repair.tenant_confirms:
             _tell(
                 repair,
-                f"维修工单已登记：{repair.number}",
-                f"工作人员为您的住房登记了“{kind.name}”维修：{description[:80]}",
+                "repair.registered",
+                number=repair.number,
+                kind=kind.name,
+                description=description[:80],
             )
     return repair
 
@@ -315,11 +319,7 @@ def assign(
             actor=actor,
             after={"assignee": repair.assignee_name, "late": now > repair.respond_by},
         )
-        _tell(
-            repair,
-            f"维修已派单：{repair.number}",
-            f"您的报修已安排 {repair.assignee_name} 处理，上门前会与您联系。",
-        )
+        _tell(repair, "repair.assigned", number=repair.number, assignee=repair.assignee_name)
     return repair
 
 
@@ -346,8 +346,10 @@ def schedule(repair_id: int, *, actor, visit_at: datetime) -> Repair:
         )
         _tell(
             repair,
-            f"维修预约上门：{when:%m-%d %H:%M}",
-            f"{repair.assignee_name} 将于 {when:%Y-%m-%d %H:%M} 上门维修（工单 {repair.number}）。",
+            "repair.scheduled",
+            number=repair.number,
+            assignee=repair.assignee_name,
+            visit_at=when,
         )
     return repair
 
@@ -388,9 +390,10 @@ def close(repair_id: int, *, actor, note: str, photos: Sequence[Photo] = ()) -> 
         if repair.tenant_confirms:
             _tell(
                 repair,
-                f"维修已完工，请确认：{repair.number}",
-                f"维修说明：{note[:120]}。如未修好，可在“我的报修”中说明原因要求返修；"
-                f"{AUTO_CONFIRM_DAYS} 天内未答复视为确认。",
+                "repair.closed",
+                number=repair.number,
+                note=note[:120],
+                confirm_days=AUTO_CONFIRM_DAYS,
             )
     return repair
 
@@ -454,9 +457,9 @@ def confirm_unanswered(now: datetime | None = None) -> int:
             )
             _tell(
                 repair,
-                f"维修工单已自动确认：{repair.number}",
-                f"完工后 {AUTO_CONFIRM_DAYS} 天内未收到您的答复，工单已按完成处理。"
-                "如仍有问题，请重新报修。",
+                "repair.auto_confirmed",
+                number=repair.number,
+                confirm_days=AUTO_CONFIRM_DAYS,
             )
             done += 1
     return done
@@ -515,7 +518,7 @@ def _event(
     )
 
 
-def _tell(repair: Repair, subject: str, body: str) -> None:
+def _tell(repair: Repair, code: str, **values) -> None:
     if repair.household is None or not repair.tenant_confirms:
         return
-    notify_household(repair.household, subject, body, url=reverse("my-repair", args=[repair.pk]))
+    notify_household(repair.household, code, url=reverse("my-repair", args=[repair.pk]), **values)

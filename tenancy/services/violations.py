@@ -282,11 +282,13 @@ def _propose_credit(case: ViolationCase, actor) -> None:
     case.save(update_fields=["proposed_credit"])
     notify_household(
         household,
-        f"拟认定失信：{proposal.conduct.name}",
-        f"{household.county.name}住房保障部门拟认定您“{proposal.conduct.name}”"
-        f"（{proposal.conduct.get_level_display()}），{proposal.conduct.consequence}。"
-        f"如有异议，请于 {proposal.objection_until:%Y-%m-%d} 前向该部门提出。",
+        "violation.credit_proposed",
         url=reverse("my-cases"),
+        county=household.county.name,
+        conduct=proposal.conduct.name,
+        level=proposal.conduct.get_level_display(),
+        consequence=proposal.conduct.consequence,
+        objection_until=proposal.objection_until,
     )
 
 
@@ -367,18 +369,14 @@ def decide(
         exit=getattr(exit_started, "pk", None),
     )
     if case.household is not None:
-        body = (
-            f"经调查核实，您承租的房屋存在“{case.kind.name}”情形，"
-            f"现作出“{label}”的处理决定。理由：{reason}"
-        )
-        if case.rectify_by:
-            body += f" 请于 {case.rectify_by:%Y-%m-%d} 前整改完毕，届时将复查。"
         notify_household(
             case.household,
-            f"违规处理决定：{label}",
-            body,
+            "violation.decided_rectify" if case.rectify_by else "violation.decided",
             url=reverse("my-messages"),
-            sms=f"【安居】您承租的公租房有一项违规处理决定（{label}），请登录“我的申请”查看站内信。",
+            decision=label,
+            kind=case.kind.name,
+            reason=reason,
+            rectify_by=case.rectify_by,
         )
     return case
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from allocation.models import Offer, Round
 from allocation.services import rounds
-from credit.models import Proposal, Record
+from credit.models import Conduct, Proposal, Record
 from disclosure.models import Page, Publication
 from exchange.idcard import make_id_number
 from geo.models import Estate, Region, Unit
@@ -125,6 +125,18 @@ def staff_account(world: "World", role: str) -> list[tuple[str, dict]]:
     if role != "city":
         picks.append(("outside", {"user_id": users.get(username="u-woyang").pk}))
     return [*picks, ("missing", {"user_id": MISSING})]
+
+
+def conduct(world: "World", role: str) -> list[tuple[str, dict]]:
+    """The credit catalogue is city-wide: a conduct is inside for the city's administrator
+    (others are refused the page: 403)."""
+    first = Conduct.objects.order_by("pk").first()
+    return [("inside", {"conduct_id": first.pk}), ("missing", {"conduct_id": MISSING})]
+
+
+def message_template(world: "World", role: str) -> list[tuple[str, dict]]:
+    """消息模板 are the city's: one shipped code (403 below the city) and one unknown."""
+    return [("inside", {"code": "contract.signed"}), ("missing", {"code": "no.such-code"})]
 
 
 def staff_account_act(world: "World", role: str) -> list[tuple[str, dict]]:
@@ -314,8 +326,18 @@ FILL: dict[str, Spec] = {
     "system-account": Spec(fill=staff_account),
     "system-account-act": Spec(fill=staff_account_act, post_only=True),
     "system-policies": Spec(),
+    "system-message-templates": Spec(),
+    "system-message-template": Spec(fill=message_template),
     "system-policy": Spec(fill=by("county", "county_id")),
     "system-policy-history": Spec(fill=by("county", "county_id")),
+    # city-wide: the calendar and the credit catalogue, by the city's administrators only
+    "system-calendar": Spec(),
+    "system-calendar-remove": Spec(
+        fill=lambda world, role: [("missing", {"day_id": MISSING})], post_only=True
+    ),
+    "system-catalogue": Spec(),
+    "system-catalogue-conduct": Spec(fill=conduct),
+    "system-catalogue-delete": Spec(fill=conduct, post_only=True),
     "recheck": Spec(),
     "recheck-runs": Spec(),
     "recheck-run-now": Spec(post_only=True),

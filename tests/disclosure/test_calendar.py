@@ -4,10 +4,13 @@ settings to correct it; a year without data stops the system at start-up, not si
 from datetime import date, datetime
 from unittest import mock
 
+import pytest
 from django.core import checks
 from django.utils import timezone
 
 from disclosure.calendar import add_working_days, calendar_covers_this_year, is_working_day
+
+pytestmark = pytest.mark.django_db  # the city's own corrections are a table (CalendarDay)
 
 
 def at(y: int, m: int, d: int, hour: int = 10) -> datetime:

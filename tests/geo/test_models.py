@@ -93,3 +93,17 @@ def test_published_manager_hides_unpublished_estates(building):
     estate.published = False
     estate.save()
     assert not Estate.objects.published().filter(pk=estate.pk).exists()
+
+
+def test_a_building_is_drawn_inside_its_footprint_or_at_its_estate_entrance():
+    estate = Estate.objects.published().first()
+    bare = Building.objects.create(estate=estate, number="无轮廓1号楼", floors=3)
+    bare.refresh_from_db()
+    assert bare.map_point.equals(estate.location), "unmapped: at the entrance"
+    mapped = Building.objects.filter(footprint__isnull=False).first()
+    assert mapped.footprint.contains(mapped.map_point)
+    moved = Point(estate.location.x + 0.001, estate.location.y, srid=4326)
+    Estate.objects.filter(pk=estate.pk).update(location=moved)
+    bare.refresh_from_db()
+    assert bare.map_point.equals(moved), "follows the entrance when it moves"
+    assert not Building.objects.filter(map_point__isnull=True).exists()

@@ -17,6 +17,7 @@ from allocation.models import Round, WaitlistEntry
 from credit.models import Level, Record
 from geo.models import Estate, Region, Unit
 from housing.models import Application, ReviewStep
+from insights import summaries
 from insights.statistics import DASHBOARDS, Period, Scope
 from insights.statistics.applications import applications, decisions, review
 from insights.statistics.base import days, hours, percent
@@ -87,14 +88,28 @@ def test_applications_by_month_and_stage(root, cast, everything, who):
     assert {k: v[0] for k, v in _rows(board, "by_stage").items() if v[0]} == dict(stages)
 
 
-def test_review_time_per_step_against_deadline(root, everything):
-    steps = list(ReviewStep.objects.order_by("application_id", "decided_at", "id"))
+@pytest.mark.parametrize("source", ["live", "summary"])
+@pytest.mark.parametrize("who", ["root", "district"])
+def test_review_time_per_step_against_deadline(root, cast, everything, who, source):
+    """Counted live, and from the worker's summary once rebuilt: the same brute-force figures,
+    for the city and for one county (the summary is kept per county)."""
+    user = root if who == "root" else cast.users["district"]
+    county = None if who == "root" else _district(cast).pk
+    if source == "summary":
+        summaries.refresh()
+    steps = list(
+        ReviewStep.objects.select_related("application").order_by(
+            "application_id", "decided_at", "id"
+        )
+    )
     decided, late, with_deadline, spent = Counter(), Counter(), Counter(), defaultdict(list)
     previous = {}
     for s in steps:
         entered = previous.get(s.application_id)
         previous[s.application_id] = s.decided_at
         if s.decision == "submit" or not _in(everything, s.decided_at):
+            continue
+        if county is not None and s.application.county_id != county:
             continue
         decided[s.step] += 1
         if s.deadline is not None:
@@ -103,8 +118,12 @@ def test_review_time_per_step_against_deadline(root, everything):
         if entered is not None:
             spent[s.step].append(s.decided_at - entered)
     assert decided, "the demo city has review decisions"
-    board = review(Scope(root), everything)
+    board = review(Scope(user), everything)
+    assert (board.as_of is not None) == (source == "summary")
     rows = {r[0]: r for r in board.table("steps").rows}
+    assert {k: r[2] for k, r in rows.items() if r[2]} == {
+        str(Application.Stage(k).label): n for k, n in decided.items()
+    }
     for step, n in decided.items():
         row = rows[str(Application.Stage(step).label)]
         mean = sum(spent[step], timedelta()) / len(spent[step]) if spent[step] else None
@@ -113,14 +132,21 @@ def test_review_time_per_step_against_deadline(root, everything):
     overdue = Counter(
         a.stage
         for a in Application.objects.all()
-        if a.stage in OPEN and not a.returned and a.stage_deadline and a.stage_deadline < now
+        if a.stage in OPEN
+        and not a.returned
+        and a.stage_deadline
+        and a.stage_deadline < now
+        and (county is None or a.county_id == county)
     )
     assert {r[0]: r[6] for r in rows.values() if r[6]} == {
         str(Application.Stage(k).label): v for k, v in overdue.items()
     }
 
 
-def test_approval_rate_and_rejection_reasons(root, everything):
+@pytest.mark.parametrize("source", ["live", "summary"])
+def test_approval_rate_and_rejection_reasons(root, everything, source):
+    if source == "summary":
+        summaries.refresh()
     done = [
         a
         for a in Application.objects.select_related("county")
@@ -128,6 +154,7 @@ def test_approval_rate_and_rejection_reasons(root, everything):
     ]
     assert done
     board = decisions(Scope(root), everything)
+    assert (board.as_of is not None) == (source == "summary")
     per_county = defaultdict(lambda: [0, 0, 0])
     for a in done:
         row = per_county[a.county.name]
@@ -156,7 +183,7 @@ def test_waitlist_length_and_waiting_time(root, cast, everything, who):
     waiting = [
         e
         for e in WaitlistEntry.objects.select_related("county", "household")
-        if e.status == "waiting" and (who == "root" or e.household.county_id == _district(cast).pk)
+        if e.status == "waiting" and (who == "root" or e.county_id == _district(cast).pk)
     ]
     assert waiting
     board = waitlist(Scope(user), everything, now=now)
@@ -190,10 +217,14 @@ def test_waitlist_length_and_waiting_time(root, cast, everything, who):
         assert row[5:] == [r.round_units.count(), r.participants.count(), accepted]
 
 
+@pytest.mark.parametrize("source", ["live", "summary"])
 @pytest.mark.parametrize("who", ["root", "district", "filtered"])
-def test_vacancy_by_county_and_estate(root, cast, everything, who):
-    """As the city, as a county department, and as the city filtering one county."""
+def test_vacancy_by_county_and_estate(root, cast, everything, who, source):
+    """As the city, as a county department, and as the city filtering one county; the vacant
+    times counted live and from the worker's summary once rebuilt."""
     user = cast.users["district"] if who == "district" else root
+    if source == "summary":
+        summaries.refresh()
     now = timezone.now()
     units = [
         u
@@ -202,6 +233,7 @@ def test_vacancy_by_county_and_estate(root, cast, everything, who):
     ]
     scope = Scope(user, _district(cast) if who == "filtered" else None)
     board = vacancy(scope, everything, now=now, all_estates=True)
+    assert (board.as_of is not None) == (source == "summary")
     per_county, per_estate = defaultdict(list), defaultdict(list)
     for u in units:
         per_county[u.building.estate.district.name].append(u)
@@ -227,11 +259,22 @@ def test_vacancy_by_county_and_estate(root, cast, everything, who):
         assert set(per_county) == {_district(cast).name}
 
 
-def test_rent_collection_and_arrears(root, everything):
+@pytest.mark.parametrize("source", ["live", "summary"])
+@pytest.mark.parametrize("who", ["root", "district"])
+def test_rent_collection_and_arrears(root, cast, everything, who, source):
+    """Counted live, and from the worker's per-(month, estate) summary once rebuilt."""
+    user = root if who == "root" else cast.users["district"]
+    if source == "summary":
+        summaries.refresh()
     today = timezone.localdate()
-    bills = list(Bill.objects.select_related("contract__unit__building__estate__district"))
+    bills = [
+        b
+        for b in Bill.objects.select_related("contract__unit__building__estate__district")
+        if who == "root" or b.contract.unit.building.estate.district_id == _district(cast).pk
+    ]
     assert bills
-    board = rent(Scope(root), everything, today=today)
+    board = rent(Scope(user), everything, today=today)
+    assert (board.as_of is not None) == (source == "summary")
     per_month = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     for b in bills:
         row = per_month[f"{b.month:%Y-%m}"]

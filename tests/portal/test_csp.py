@@ -148,7 +148,7 @@ def template_files() -> list[Path]:
     found = []
     for path in ROOT.glob("**/templates/**/*.html"):
         parts = set(path.relative_to(ROOT).parts)
-        if not parts & {".venv", "node_modules", "staticfiles", ".git"}:
+        if not parts & {".venv", ".local", "node_modules", "staticfiles", ".git"}:
             found.append(path)
     return sorted(found)
 

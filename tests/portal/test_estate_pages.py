@@ -6,12 +6,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.urls import reverse
 
 from disclosure.models import Kind, Publication
 from disclosure.views import item_label
 from geo import selectors
-from geo.models import Estate, Unit
+from geo.models import POI, Estate, Unit
 from geo.ordering import natural_key
 from geo.vacancy import VacancyQuery
 from portal.templatetags.numbers import plain_number
@@ -148,3 +149,32 @@ def test_footer_without_hotline_or_demo_points_to_the_contact_page(client, setti
     footer = client.get("/").content.decode().split('<footer class="site-footer">')[1]
     assert "咨询电话" not in footer and "未设置" not in footer
     assert 'href="/contact/"' in footer
+
+
+def test_estate_page_shows_the_nearest_pois_of_each_kind_and_counts_the_rest(client):
+    estate = vacant_estate()
+    x, y = estate.location.x, estate.location.y
+    POI.objects.bulk_create(
+        POI(
+            category="bus_stop",
+            name=f"测试站{i:02d}",
+            location=Point(x + 0.00002 * i, y, srid=4326),
+        )
+        for i in range(1, 9)  # 8 stops, 2–15 m away
+    )
+    html = client.get(reverse("estate-detail", args=[estate.pk])).content.decode()
+    shown = re.findall(r"测试站(\d\d)", html)
+    assert shown == ["01", "02", "03", "04", "05"], "the five nearest, nearest first"
+    bus = html.split("<dt>公交站</dt>")[1].split("</dd>")[0]
+    assert re.search(r"另有 \d+ 处", bus), "how many more stops there are"
+    assert len(re.findall(r"<li><span", bus)) == 5
+
+
+def test_estate_page_shows_its_counts_and_ranges_from_the_summary(client):
+    estate = vacant_estate()
+    units = Unit.objects.filter(building__estate=estate)
+    html = client.get(reverse("estate-detail", args=[estate.pk])).content.decode()
+    vacant = units.filter(status="vacant").count()
+    assert f"共 {units.count()} 套，空置 {vacant} 套" in html
+    areas = sorted(u.area for u in units)
+    assert f"{areas[0]}–{areas[-1]} ㎡" in html

@@ -9,6 +9,7 @@ from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.conf import settings
 
 from tests.disclosure.conftest import PEOPLE, publish
 
@@ -22,8 +23,13 @@ MAX_PAGES = 5000  # a safety stop only: the crawl must finish well before it
 # Answered and checked, but not read or followed: files, the API's docs, tiles, other apps.
 CHECK_ONLY = ("/static/", "/admin/", "/staff/", "/api/docs/", "/api/schema/", "/tiles/")
 # Links whose intended answer is a redirect: the back office and the admin send visitors to
-# their sign-in pages. Any other link the site prints must answer 200 (204: an empty tile).
-REDIRECTS_TO = {"/staff/": "/staff/login/", "/admin/": "/admin/login/"}
+# their sign-in pages, the unified sign-in to the identity provider (or back to the sign-in
+# page, saying the provider is down). Any other link must answer 200 (204: an empty tile).
+REDIRECTS_TO = {
+    "/staff/": ("/staff/login/",),
+    "/admin/": ("/admin/login/",),
+    "/login/oidc/": (settings.ANJU_OIDC_ISSUER or "/apply/login/", "/apply/login/"),
+}
 
 
 def text_of(response) -> str:

@@ -18,6 +18,22 @@ from geo.ordering import natural
 from geo.vacancy import VacancyQuery
 
 ESTATE_ORDER = ("district__adcode", "name", "id")
+# What a vacant-unit row shows (with its building), for `.only()` here and on the estate page.
+UNIT_ROW_COLUMNS = (
+    "id",
+    "number",
+    "floor",
+    "rooms",
+    "halls",
+    "baths",
+    "area",
+    "monthly_rent",
+    "orientation",
+    "accessible",
+    "building__id",
+    "building__number",
+    "building__elevator",
+)
 
 
 def _units(query: VacancyQuery) -> QuerySet[Unit]:
@@ -26,19 +42,7 @@ def _units(query: VacancyQuery) -> QuerySet[Unit]:
         Unit.objects.filter(query.units_q())
         .select_related("building__estate__district")
         .only(
-            "id",
-            "number",
-            "floor",
-            "rooms",
-            "halls",
-            "baths",
-            "area",
-            "monthly_rent",
-            "orientation",
-            "accessible",
-            "building__id",
-            "building__number",
-            "building__elevator",
+            *UNIT_ROW_COLUMNS,
             "building__estate__id",
             "building__estate__name",
             "building__estate__district__name",

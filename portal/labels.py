@@ -7,23 +7,6 @@ from django.utils.translation import gettext as _
 
 from geo.models import EstateStockSummary, Unit
 
-# What a vacant-unit row shows (with its building), for `.only()`.
-UNIT_ROW_COLUMNS = (
-    "id",
-    "number",
-    "floor",
-    "rooms",
-    "halls",
-    "baths",
-    "area",
-    "monthly_rent",
-    "orientation",
-    "accessible",
-    "building__id",
-    "building__number",
-    "building__elevator",
-)
-
 
 def layout_label(rooms: int, halls: int, baths: int) -> str:
     return _("%(rooms)s室%(halls)s厅%(baths)s卫") % {"rooms": rooms, "halls": halls, "baths": baths}

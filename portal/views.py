@@ -13,7 +13,7 @@ from geo.locate import locate
 from geo.models import Estate
 from geo.nearby import nearby_pois
 from geo.search import search_example, search_places
-from geo.unit_pages import UnitPages
+from geo.unit_pages import UNIT_ROW_COLUMNS, UnitPages
 from geo.vacancy import parse_vacancy_query
 from layers.api import EstateSerializer
 from layers.public_cache import public_page
@@ -86,9 +86,7 @@ def estate_detail(request: HttpRequest, estate_id: int) -> HttpResponse:
     except Estate.DoesNotExist as exc:
         raise Http404 from exc
     query, form = parse_vacancy_query(request.GET)
-    vacant = list(
-        selectors.estate_units(estate).filter(query.unit_q()).only(*labels.UNIT_ROW_COLUMNS)
-    )
+    vacant = list(selectors.estate_units(estate).filter(query.unit_q()).only(*UNIT_ROW_COLUMNS))
     labels.label_units(vacant)
     buildings = list(
         estate.buildings.only(

@@ -246,6 +246,13 @@ class TemplateForm(forms.Form):
     body = forms.CharField(
         label=_("合同正文（HTML，可用占位符）"), widget=forms.Textarea(attrs={"rows": 24})
     )
+    reason = forms.CharField(
+        label=_("修改原因"),
+        max_length=200,
+        error_messages={"required": _("请填写修改原因（记入档案）。")},
+    )
+    # The version the editor opened: a save over someone else's newer version is refused.
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -281,25 +288,21 @@ def template_edit(request: HttpRequest, county_id: int) -> HttpResponse:
     if not (request.user.is_superuser or (profile and profile.role in ("city", "district"))):
         raise PermissionDenied(_("合同范本由县（区）住房保障部门维护。"))
     current = LeaseTemplate.objects.filter(county=county).order_by("-version").first()
-    form = TemplateForm(
-        request.POST or None,
-        initial={"title": current.title, "body": current.body} if current else None,
-    )
+    initial = {"base_version": current.version if current else 0}
+    if current:
+        initial.update(title=current.title, body=current.body)
+    form = TemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        version = (current.version if current else 0) + 1
-        template = LeaseTemplate.objects.create(
-            county=county, version=version, created_by=request.user, **form.cleaned_data
-        )
-        record_event(
-            "lease_template.saved",
-            f"{county.name}合同范本第 {version} 版",
-            actor=request.user,
-            after={"template": template.pk, "version": version},
-        )
-        messages.success(
-            request, _("已保存为第 %(v)s 版，之后生成的合同使用新版本。") % {"v": version}
-        )
-        return redirect("contract-templates")
+        try:
+            template = contracts.save_template(county, **form.cleaned_data, actor=request.user)
+        except NotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("已保存为第 %(v)s 版，之后生成的合同使用新版本。") % {"v": template.version},
+            )
+            return redirect("contract-templates")
     return render(
         request,
         "staff/contracts/template_edit.html",

@@ -4,6 +4,7 @@ most once a working day per county, when it changed."""
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from allocation import selectors
@@ -27,6 +28,20 @@ def mark_changed(county_id: int, now: datetime | None = None) -> None:
     state, _ = WaitlistState.objects.get_or_create(county_id=county_id)
     state.changed_at = now or timezone.now()
     state.save(update_fields=["changed_at"])
+
+
+def rerank(county: Region, groups: list[str]) -> None:
+    """Each waiting (or suspended) household's rank by the new groups: the first group it
+    belongs to, else after every group. A household sent to the end of the list for refusing
+    offers (queued again after its approval, allocation.services.offers) stays at the end."""
+    listed = WaitlistEntry.objects.filter(
+        county=county,
+        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.SUSPENDED],
+    )
+    listed.update(priority_rank=len(groups))
+    in_order = listed.exclude(Q(queued_at__gt=F("household__approved_at")))
+    for rank in reversed(range(len(groups))):  # the first group listed writes last and wins
+        in_order.filter(household__priorities__contains=[groups[rank]]).update(priority_rank=rank)
 
 
 def enrol(household: Household, *, now: datetime | None = None) -> WaitlistEntry:

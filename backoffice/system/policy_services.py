@@ -12,10 +12,9 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
 
-from allocation.models import AllocationPolicy, WaitlistEntry
-from allocation.services.waitlist import mark_changed
+from allocation.models import AllocationPolicy
+from allocation.services import waitlist
 from archive.services import record_event
 from backoffice.system import scope
 from geo.models import Region
@@ -130,23 +129,10 @@ def _write(county: Region, section: str, values: dict) -> None:
         setattr(policy, name, values[name])
     policy.save()
     if section == "priority_groups":
-        rerank(county, policy.priority_groups)
+        waitlist.rerank(county, policy.priority_groups)
     if section in ("allocation", "priority_groups"):
-        mark_changed(county.pk)  # the public waitlist states the waiting limit and the order
-
-
-def rerank(county: Region, groups: list[str]) -> None:
-    """Each waiting (or suspended) household's rank by the new groups: the first group it
-    belongs to, else after every group. A household sent to the end of the list for refusing
-    offers (queued again after its approval, allocation.services.offers) stays at the end."""
-    listed = WaitlistEntry.objects.filter(
-        county=county,
-        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.SUSPENDED],
-    )
-    listed.update(priority_rank=len(groups))
-    in_order = listed.exclude(Q(queued_at__gt=F("household__approved_at")))
-    for rank in reversed(range(len(groups))):  # the first group listed writes last and wins
-        in_order.filter(household__priorities__contains=[groups[rank]]).update(priority_rank=rank)
+        # The public waitlist states the waiting limit and the order.
+        waitlist.mark_changed(county.pk)
 
 
 @transaction.atomic

@@ -39,6 +39,36 @@ def current_template(county) -> LeaseTemplate:
     return template
 
 
+def save_template(
+    county, *, title: str, body: str, reason: str, base_version: int, actor
+) -> LeaseTemplate:
+    """A new version of the county's lease text, made from the version the editor opened: if
+    someone saved in between, the edit is refused (not silently laid over theirs)."""
+    current = LeaseTemplate.objects.filter(county=county).order_by("-version").first()
+    latest = current.version if current else 0
+    if latest != base_version:
+        raise NotAllowed(
+            f"{county.name}合同范本已被他人保存为第 {latest} 版，请重新打开后在新版本上修改。"
+        )
+    try:
+        with transaction.atomic():
+            template = LeaseTemplate.objects.create(
+                county=county, version=latest + 1, title=title, body=body, created_by=actor
+            )
+            record_event(
+                "lease_template.saved",
+                f"{county.name}合同范本第 {template.version} 版",
+                actor=actor,
+                reason=reason,
+                after={"template": template.pk, "version": template.version},
+            )
+    except IntegrityError as exc:  # two saves of the same base at the same moment
+        raise NotAllowed(
+            f"{county.name}合同范本刚被他人保存为第 {latest + 1} 版，请重新打开后在新版本上修改。"
+        ) from exc
+    return template
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later (the last day of a shorter month)."""
     month = day.month - 1 + months

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from archive import documents
+from archive.models import Event
 from geo.models import Unit
 from housing.models import Applicant, InboxMessage, SmsMessage
 from tenancy.models import Contract, LeaseTemplate
@@ -129,19 +130,36 @@ def test_county_staff_keep_versioned_templates_and_unknown_placeholders_are_refu
     clerk = make_staff("t-county", "district", region=county)
     client.force_login(clerk)
     before = LeaseTemplate.objects.filter(county=county).count()
+    base = LeaseTemplate.objects.filter(county=county).order_by("-version").first().version
+    url = f"/staff/contracts/templates/{county.pk}/"
     wrong = client.post(
-        f"/staff/contracts/templates/{county.pk}/",
-        {"title": "合同", "body": "<p>{{ tenant_nmae }}</p>"},
+        url,
+        {
+            "title": "合同",
+            "body": "<p>{{ tenant_nmae }}</p>",
+            "reason": "改错字",
+            "base_version": base,
+        },
     )
     assert "未知的占位符：tenant_nmae" in wrong.content.decode()
-    saved = client.post(
-        f"/staff/contracts/templates/{county.pk}/",
-        {"title": "合同（2027 版）", "body": "<p>{{ tenant_name }} 承租 {{ unit_address }}</p>"},
-    )
+    good = {"title": "合同（2027 版）", "body": "<p>{{ tenant_name }} 承租 {{ unit_address }}</p>"}
+    no_reason = client.post(url, {**good, "base_version": base})
+    assert "请填写修改原因" in no_reason.content.decode()
+    assert LeaseTemplate.objects.filter(county=county).count() == before
+    saved = client.post(url, {**good, "reason": "按 2027 年新规修订", "base_version": base})
     assert saved.status_code == 302
     assert LeaseTemplate.objects.filter(county=county).count() == before + 1
     newest = LeaseTemplate.objects.filter(county=county).order_by("-version").first()
-    assert newest.title == "合同（2027 版）"
+    assert newest.title == "合同（2027 版）" and newest.version == base + 1
+    event = Event.objects.filter(action="lease_template.saved").latest("id")
+    assert event.reason == "按 2027 年新规修订" and event.after["version"] == base + 1
+    # A colleague who opened the old version and saves later is told, not laid over it.
+    stale = client.post(
+        url, {**good, "title": "旧稿", "reason": "另一处修改", "base_version": base}
+    )
+    assert stale.status_code == 200
+    assert f"已被他人保存为第 {base + 1} 版" in stale.content.decode()
+    assert LeaseTemplate.objects.filter(county=county).count() == before + 1
     operator = make_staff("t-op2", "operator", operator=offer.unit.building.estate.operator)
     client.force_login(operator)
     assert client.get(f"/staff/contracts/templates/{county.pk}/").status_code == 404

@@ -131,7 +131,7 @@ else
 endif
 	@echo "Anju is serving on http://$(HOST):$(PORT)/ (the publication worker runs beside it)"
 	@$(PY) manage.py run_worker & worker=$$!; \
-	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; \
+	  if [ "$(DJANGO_DEBUG)" = true ]; then $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) --cases-file .local/demo-cases.jsonl & platform=$$!; \
 	    $(PY) -m exchange.demo_idp --port $(IDP_PORT) --key-file .local/demo-idp-key.json & idp=$$!; fi; \
 	  trap 'kill $$worker $$platform $$idp 2>/dev/null' EXIT INT TERM; \
 	  $(VENV)/bin/gunicorn portal.wsgi -c portal/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 3
@@ -139,7 +139,7 @@ endif
 dev: demo
 	@$(PY) manage.py ensure_dev_superuser
 	@$(PY) manage.py run_worker & worker=$$!; \
-	  $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) & platform=$$!; \
+	  $(PY) -m exchange.demo_platform --port $(PLATFORM_PORT) --cases-file .local/demo-cases.jsonl & platform=$$!; \
 	  $(PY) -m exchange.demo_idp --port $(IDP_PORT) --key-file .local/demo-idp-key.json & idp=$$!; \
 	  trap 'kill $$worker $$platform $$idp 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
@@ -168,6 +168,9 @@ bench: demo
 	$(PY) bench/standard_export.py
 	$(PY) bench/dashboards.py
 	$(PY) bench/public_load.py
+	$(PY) bench/stock_summary.py
+	@if [ "$$BENCH_NATIONAL" = 1 ]; then $(PY) bench/national.py; else \
+	  echo "bench/national.py skipped (16,000,000 units, long): BENCH_NATIONAL=1 make bench runs it"; fi
 
 clean: db-stop
 	rm -rf .local $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

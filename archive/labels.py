@@ -109,6 +109,8 @@ ACTIONS = {
     "credit.conduct_deleted": _("删除失信行为"),
     "template.changed": _("修改消息模板"),
     "applicant.identity_bound": _("统一身份认证绑定"),
+    "application.identity_vouched": _("统一身份认证核验"),
+    "application.licences": _("电子证照"),
     "publication.published": _("发布公告"),
     "recheck.dismissed": _("核查疑点误报"),
     "recheck.exit_started": _("核查后启动退出"),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from allocation.models import Offer
 from archive import documents
 from archive.models import Event
-from archive.services import record_access, record_event
+from archive.services import record_access
 from backoffice.views import staff_required
 from geo.jurisdiction import estate_scope, profile_of, region_scope
 from geo.models import Region

@@ -18,7 +18,7 @@ from disclosure.models import Objection
 from exchange.models import Evidence
 from geo.jurisdiction import application_scope, profile_of, region_scope
 from geo.models import Region
-from housing import services
+from housing import licences, services
 from housing.forms import ApplicationForm, CounterMemberFormSet, DecisionForm
 from housing.models import DEFAULT_CHAIN, Application, CountyPolicy, ReviewStep
 from housing.queues import waiting_q
@@ -144,6 +144,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
                 subject_type="application", subject_id=application.pk
             ).only("department", "source", "fetched_at", "payload_hash")[:16],
             "steps": application.steps.select_related("actor"),
+            "licences": licences.used_by(application),
             "policy": services.policy_for(application.county),
             "publication": publication,
             "objections": objections,

@@ -13,14 +13,16 @@ home page is compared with.
 Cases: `/`, `/estates/<id>/`, `/units/?…`, `/api/units/?…` under BENCH_CLIENTS concurrent
 clients (default 6, threads with http.client, a new connection per request as gunicorn's sync
 workers close them) for BENCH_SECONDS each (default 10); tiles at z12/z14/z15 first cold (each
-tile once: rendered) then cached, beside their raw ST_AsMVT statement on the cursor (as
-bench/run.py measures); OGC items with a bbox. tipg (a PostGIS OGC API server) is installed into
+tile once: rendered) then cached, beside their raw ST_AsMVT statement on the cursor and the
+same request straight into the WSGI application in this process (same tile, same connection,
+no HTTP on either side); OGC items with a bbox. tipg (a PostGIS OGC API server) is installed into
 .local/bench-venv on first use and serves the same rows (views in a `tipg_bench` schema) for the
 same tiles and bbox; BENCH_TIPG=0 skips it, and so does a failed install or start (with a
 message). Figures go to the README's performance section; they are never asserted in tests.
 """
 
 import http.client
+import io
 import json
 import math
 import os
@@ -45,7 +47,6 @@ import billing  # noqa: E402, F401  (sets up Django on the owner's role, as the 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
 
 from geo.models import Building, Estate, Unit  # noqa: E402
 from geo.vacancy import VacancyQuery  # noqa: E402
@@ -352,11 +353,40 @@ def raw_tile_ms(tiles: list[tuple[int, int, int]], jit: bool) -> list[float]:
     return times
 
 
+def wsgi_get(app, url: str) -> int:
+    """One GET straight into a WSGI application, as gunicorn's worker calls it (no socket)."""
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+    status = []
+    result = app(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return int(status[0].split()[0])
+
+
 def inprocess_tile_ms(urls: list[str]) -> tuple[list[float], list[float]]:
-    """The tile view through Django's test Client, without HTTP (as bench/run.py measures):
-    rendered (each round with an empty tile cache of its own) and served from the cache."""
+    """The tile request through the WSGI application gunicorn serves (portal.wsgi: the short
+    tile path, the view, the tile cache), in this process on the same database connection
+    as raw_tile_ms, without HTTP: rendered (each round with an empty tile cache of its own)
+    and served from the cache. Each figure runs to the end of the response's close()."""
+    from portal.wsgi import application
+
     cold, cached = [], []
-    client = Client(HTTP_HOST="127.0.0.1")
     saved = getattr(settings, "TILE_CACHE_DIR", None)
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -365,7 +395,7 @@ def inprocess_tile_ms(urls: list[str]) -> tuple[list[float], list[float]]:
                 for times in (cold, cached):
                     for url in urls:
                         start = time.perf_counter()
-                        client.get(url)
+                        wsgi_get(application, url)
                         times.append((time.perf_counter() - start) * 1000)
         finally:
             settings.TILE_CACHE_DIR = saved
@@ -573,7 +603,9 @@ def run_tiles(report: Report, port: int, tipg_port: int | None, estates: list[Es
             tipg_times, _e = sequential(tipg_port, tipg_urls, max(ROUNDS, len(tipg_urls)))
             tipg_p50 = statistics.median(tipg_times)
             tipg_features = sum(mvt_features(fetch(tipg_port, u)[1]) for u in tipg_urls)
-        cold50, raw50 = statistics.median(cold), statistics.median(raw)
+        cold50 = statistics.median(cold)
+        # The raw statement as fast as it runs: with the server's JIT setting or without.
+        raw50 = min(statistics.median(raw), statistics.median(raw_nojit))
         view50 = statistics.median(view_cold)
         print(
             f"| z{z} | {len(tiles)} | {features:,} | {cold50:.1f} | {percentile(cold, 0.95):.1f} "
@@ -584,8 +616,9 @@ def run_tiles(report: Report, port: int, tipg_port: int | None, estates: list[Es
             flush=True,
         )
         report.goal(
-            f"tile z{z} view ≤ {TILE_RATIO}× the raw ST_AsMVT statement (rendered, no cache)",
-            f"{view50:.1f} ms vs {raw50:.1f} ms",
+            f"tile z{z} rendered (no cache) through the WSGI app ≤ {TILE_RATIO}× the raw "
+            "ST_AsMVT statement on the cursor (the faster of JIT on/off)",
+            f"{view50:.2f} ms vs {raw50:.2f} ms",
             f"{view50 / raw50:.2f}×",
             view50 <= TILE_RATIO * raw50 and errors + more == 0,
         )

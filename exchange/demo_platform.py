@@ -19,6 +19,7 @@ from functools import lru_cache
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from exchange import demo_cases, demo_licences
 from exchange.idcard import validate_id_number
 from exchange.signing import NonceStore, verify
 from exchange.synthetic import DEPARTMENTS, record
@@ -37,6 +38,7 @@ class Platform:
         self.fail_after = fail_after
         self.served = 0
         self.lock = threading.Lock()
+        self.cases = demo_cases.CaseBook()  # main() gives it --cases-file
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -54,6 +56,8 @@ class Platform:
         }
         if path == "/health":
             return self._json(start_response, 200, {"ok": True})
+        if path == demo_cases.CENTRE:  # the citizen's personal centre page (unsigned)
+            return demo_cases.centre(self.cases, environ, start_response)
         method = environ["REQUEST_METHOD"]
         body = b""
         if method == "POST":
@@ -66,6 +70,10 @@ class Platform:
             body = environ["wsgi.input"].read(length)
         if not verify(self.app_id, self.secret, method, path, headers, body, nonces=self.nonces):
             return self._json(start_response, 401, {"error": "signature"})
+        if path == demo_cases.PATH:  # 办件状态推送 (exchange/demo_cases.py)
+            return self._json(start_response, *demo_cases.receive(self.cases, method, body))
+        if path.startswith("/licences/"):  # the 电子证照库 (exchange/demo_licences.py)
+            return self._json(start_response, *demo_licences.answer(path, method))
         if method == "POST":
             return self._bulk(start_response, path, body)
         parts = path.strip("/").split("/")
@@ -144,6 +152,7 @@ def main() -> None:
     parser.add_argument(
         "--fail-after", type=int, default=None, help="answer 503 after this many requests"
     )
+    parser.add_argument("--cases-file", default=None, help="JSON lines keeping pushed case steps")
     parser.add_argument(
         "--processes",
         type=int,
@@ -152,6 +161,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     app = Platform(args.app_id, args.secret, args.delay, args.fail_after)
+    app.cases = demo_cases.CaseBook(args.cases_file)
     with make_server(args.host, args.port, app, ThreadingServer, QuietHandler) as server:
         print(f"demo data platform on http://{args.host}:{server.server_port}", flush=True)
         _fork(args.processes - 1)

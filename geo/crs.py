@@ -9,10 +9,10 @@ take and return (longitude, latitude) in degrees, matching GeoJSON and GEOS axis
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
+if TYPE_CHECKING:  # shapely and numpy load only when a layer is actually shifted
+    from shapely.geometry.base import BaseGeometry
 
 LonLat = tuple[float, float]
 Transform = Callable[[float, float], LonLat]
@@ -149,14 +149,17 @@ def from_wgs84(lon: float, lat: float, crs: str) -> LonLat:
     return _lookup(_FROM_WGS84, crs)(lon, lat)
 
 
-def transform_geometry(geom: BaseGeometry, func: Transform) -> BaseGeometry:
+def transform_geometry(geom: "BaseGeometry", func: Transform) -> "BaseGeometry":
     """Apply a (lon, lat) -> (lon, lat) function to every vertex, to shift a whole imported layer.
 
     Any Z coordinate is kept as it is; geometry arrays are accepted too, as by shapely.transform.
     """
+    import numpy as np
+    import shapely
+
     vectorised = np.vectorize(func, otypes=[float, float])
 
-    def apply(coords: np.ndarray) -> np.ndarray:
+    def apply(coords: "np.ndarray") -> "np.ndarray":
         out = coords.copy()
         if len(coords):
             out[:, 0], out[:, 1] = vectorised(coords[:, 0], coords[:, 1])

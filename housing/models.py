@@ -538,3 +538,40 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class CasePush(models.Model):
+    """办件状态推送: one step of a case waiting for (or delivered to) the platform's personal
+    centre. A trigger on housing_application writes it in the transaction that changed the step
+    (migration 0011), so no code path can forget it; housing.case_push sends it."""
+
+    key = models.UUIDField(_("幂等键"), unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(_("办理环节"), max_length=15, choices=Application.Stage.choices)
+    returned = models.BooleanField(_("退回补正"))
+    occurred_at = models.DateTimeField(_("发生时间"))
+    attempts = models.PositiveIntegerField(_("推送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次推送时间"))
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True, default="")
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办件状态推送")
+        verbose_name_plural = _("办件状态推送")
+        ordering = ["id"]
+        indexes = [
+            # The sweep: pushes due, oldest first; a case's pending pushes in order.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="casepush_due_idx",
+            ),
+            models.Index(
+                fields=["application", "id"],
+                condition=Q(delivered_at__isnull=True),
+                name="casepush_case_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.stage} {self.key}"

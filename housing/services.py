@@ -21,9 +21,11 @@ from disclosure.calendar import add_working_days
 from disclosure.models import Kind, Objection, Publication
 from disclosure.services import enqueue_publication
 from exchange.idcard import validate_id_number
+from exchange.licences import licence_source_for
 from exchange.models import Evidence
 from exchange.sources import DataSource, SourceUnavailable, query_all
-from housing import identity, rules
+from housing import identity, licences, rules
+from housing.case_push import push_soon
 from housing.errors import NotAllowed
 from housing.households import create_household
 from housing.inbox import notify_applicant
@@ -191,18 +193,29 @@ def save_application(
     submit: bool,
     actor=None,
     source: DataSource | None = None,
+    vouched_by: str = "",
 ) -> Application:
     """Save a draft (or a correction), and on submit put it at the first step of the chain.
 
     An online case is first submitted only after 公安 confirmed who applies (housing.identity):
     IdentityProblem and IdentityBlocked reach the page, which offers a claim for the latter.
+    An online submission also fetches the 电子证照 (housing.licences); if the licence service
+    fails the case is still submitted and `licence_problem` on the result says why.
+    `vouched_by` names the identity provider that vouched for the name and ID number (统一身份
+    认证): the first submission records it in the file, in the same transaction.
     """
     proof = None
+    first_submission = submit and not application.submitted_at
+    held, licence_problem = {}, ""
     if submit and application.channel == Application.Channel.ONLINE:
         if error := validate_id_number(application.id_number):
             raise NotAllowed(error)
         if not application.submitted_at and application.applicant is not None:
             proof = identity.verify(application, application.applicant, source or _source())
+        if application.applicant is not None and not licences.recorded(application):
+            held, licence_problem = licences.fetch(
+                application.id_number, licence_source_for(source)
+            )
     try:
         with transaction.atomic():
             saved = _save_application(application, members, submit=submit, actor=actor)
@@ -218,6 +231,16 @@ def save_application(
                         "payload_hash": proof.payload_hash,
                     },
                 )
+            if first_submission and vouched_by:
+                record_event(
+                    "application.identity_vouched",
+                    f"{saved.number} 姓名与身份证号经政务服务网统一身份认证核验",
+                    actor=None,
+                    household_id=saved.pk,
+                    after={"identity": "oidc", "verified_by": vouched_by},
+                )
+            licences.record(saved, held)
+            saved.licence_problem = licence_problem
             return saved
     except IntegrityError as exc:
         if "one_open_application" in str(exc):
@@ -300,6 +323,7 @@ def _enter(application: Application, step: str, policy: CountyPolicy) -> None:
     application.stage = step
     application.stage_deadline = add_working_days(timezone.now(), days) if days else None
     application.save()
+    push_soon(application.pk)  # the trigger wrote the push row; send it after commit
 
 
 # --- the review chain ------------------------------------------------------------------------
@@ -360,11 +384,13 @@ def decide(
     elif decision == "return":
         application.returned = True
         application.save()
+        push_soon(application.pk)
     elif decision == "reject":
         application.stage = Application.Stage.REJECTED
         application.rejection_reasons = opinion.strip()
         application.decided_at = timezone.now()
         application.save()
+        push_soon(application.pk)
         if concealed:
             _propose_false_application(application, opinion.strip(), actor)
     else:
@@ -390,6 +416,8 @@ def run_data_check(application_id: int, *, actor, source: DataSource | None = No
     application = Application.objects.get(pk=application_id)
     policy = policy_for(application.county)
     _check_actor(application, policy, actor, "data_check")
+    # Licences the service could not give at submission are asked again; never a blocker.
+    licences.fetch_and_record(application.pk, source=licence_source_for(source))
     try:
         answers = query_all(application.id_number, source)
     except SourceUnavailable as exc:
@@ -586,6 +614,7 @@ def finish_publicity(now=None) -> dict[str, int]:
                 locked.stage = Application.Stage.APPROVED
                 locked.decided_at = now
                 locked.save()
+                push_soon(locked.pk)
                 done["approved"] += 1
                 record_event(
                     "application.approved",

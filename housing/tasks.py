@@ -6,7 +6,9 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 
 from disclosure.calendar import is_working_day
+from exchange.case_push import PushFailed
 from geo.models import Region
+from housing import case_push
 from housing.models import Application
 from housing.services import NotAllowed, finish_publicity, start_publicity
 
@@ -18,6 +20,22 @@ logger = logging.getLogger(__name__)
 def finish_ended_publicity(timestamp: int) -> None:
     """Every ten minutes: approve cases whose period ended without a sustained objection."""
     finish_publicity()
+
+
+@app.task(queue="housing")
+def push_case(application_id: int) -> None:
+    """办件状态推送 of one case, queued on commit; the sweep retries what fails."""
+    try:
+        case_push.process_case(application_id)
+    except PushFailed as exc:
+        logger.warning("case pushes of application %s wait: %s", application_id, exc)
+
+
+@app.periodic(cron="* * * * *")
+@app.task(queue="housing", queueing_lock="sweep-case-pushes")
+def sweep_case_pushes(timestamp: int) -> None:
+    """Every minute: pushes whose job was lost or whose platform was down, when due."""
+    case_push.sweep()
 
 
 @app.periodic(cron="0 1 * * *")  # UTC: 09:00 in China, on working days (调休 Saturdays too)

@@ -21,7 +21,7 @@ from archive.ratelimit import Rate, hit
 from exchange.idcard import validate_id_number
 from exchange.sources import SourceUnavailable
 from geo.models import Region
-from housing import identity, inbox, services, vouched
+from housing import identity, inbox, licences, services, vouched
 from housing.forms import ApplicationForm, CodeForm, MemberFormSet, PhoneForm, SelfCheckForm
 from housing.models import Applicant, Application, EligibilityRule, SmsMessage
 from housing.rules import apply_rules
@@ -207,7 +207,11 @@ def _save(
     try:
         if action == "claim":
             return _claim(request, draft, rows), None
-        services.save_application(draft, rows, submit=action == "submit")
+        # keep_vouched put the provider's name and ID number on it: the file says so.
+        who = request.vouched
+        saved = services.save_application(
+            draft, rows, submit=action == "submit", vouched_by=who.verified_by if who else ""
+        )
     except identity.IdentityBlocked as exc:
         # Kept as a draft, so the claim has the case it is about.
         services.save_application(draft, rows, submit=False)
@@ -219,6 +223,7 @@ def _save(
     request.session.pop("prefill", None)
     if action == "submit":
         messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
+        _licence_message(request, saved)
         return redirect("my-cases"), None
     messages.success(request, _("草稿已保存。"))
     return redirect("apply"), None
@@ -239,6 +244,22 @@ def _claim(request: HttpRequest, draft: Application, rows: list[dict]) -> HttpRe
         return redirect("my-cases")
     messages.success(request, _("申请已提交，可随时在“我的申请”查看进度。"))
     return redirect("my-cases")
+
+
+def _licence_message(request: HttpRequest, saved: Application) -> None:
+    """What the licence service gave instead of paper, or why it could not (not an error)."""
+    problem = getattr(saved, "licence_problem", "")
+    if problem:
+        messages.warning(
+            request,
+            _("本次未能使用电子证照（%(e)s）。申请已正常提交；如受理时需要，请按通知提交纸质材料。")
+            % {"e": problem},
+        )
+    elif held := list(dict.fromkeys(u.label for u in licences.used_by(saved) if u.found)):
+        messages.info(
+            request,
+            _("已使用电子证照：%(names)s，免于提交纸质材料。") % {"names": "、".join(held)},
+        )
 
 
 def _prefilled(request: HttpRequest) -> dict:
@@ -313,6 +334,7 @@ def lookup_application(request: HttpRequest) -> tuple[Application | None, str | 
             found = Application.objects.filter(number=number).exclude(stage="draft").first()
             if found and len(tail) == 6 and found.id_number.endswith(tail):
                 application = found
+                application.used_licences = licences.used_by(found)
             else:
                 error = _("没有查到与申请编号和身份证号后六位相符的申请。")
     return application, error, number

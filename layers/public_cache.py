@@ -2,6 +2,8 @@
 rendered pages kept in Django's cache, so a page is built once per stock change, not once per
 visitor.
 
+Django's cache is files under .local/cache/ (settings.CACHES), shared by every worker: a page
+rendered by one is a hit for all, and no worker holds the bodies in its memory.
 The key is the stock version (geo.stock_version: it changes with every committed change to
 estates, buildings, units, POIs or regions, so a change shows at once) plus everything else the
 page varies on: language, host, full path with its query string, the text-size cookie. The
@@ -20,6 +22,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
+from django.db import connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -39,6 +42,12 @@ _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([^"]*)(")')
 def personal(request: HttpRequest) -> bool:
     """True when the page may show or depend on who is signed in."""
     return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def database_key(key: str, key_prefix: str, version: int) -> str:
+    """Django's cache keys (settings.CACHES KEY_FUNCTION) with the database in use, so that
+    processes on other databases (tests, benchmarks) sharing a cache never read each other's."""
+    return f"{key_prefix}:{version}:{connection.settings_dict['NAME']}:{key}"
 
 
 def _key(request: HttpRequest, state: stock_version.StockState, scope: str) -> str:

@@ -1,5 +1,5 @@
 """Rendered tiles kept on disk, keyed on the database, the stock version, the layer, the
-filters and z/x/y: a tile is rendered once per stock version and then read back from a file, and
+filters and z/x-y: a tile is rendered once per stock version and then read back from a file, and
 any stock change (geo.stock_version) moves every key, so the next request sees it at once.
 
 The database's identity (name and OID) is part of the key because a recreated database (a new
@@ -9,10 +9,11 @@ versions are pruned when a process first writes at a newer one. Writes are atomi
 file renamed into place), so concurrent workers never read half a tile.
 """
 
+import functools
 import hashlib
 import os
 import shutil
-import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ def _database_identity() -> str:
     return _identities[name]
 
 
+@functools.lru_cache(maxsize=1024)  # asked several times a tile; a query is immutable
 def filters_key(query: VacancyQuery) -> str:
     """A short, stable name for every filter of the query ("all" when there is none)."""
     params = query.as_params()
@@ -70,15 +72,10 @@ def _version_name(stock: stock_version.StockState) -> str:
 def tile_path(
     stock: stock_version.StockState, layer: str, query: VacancyQuery, z: int, x: int, y: int
 ) -> Path:
-    return (
-        cache_root()
-        / _database_identity()
-        / _version_name(stock)
-        / layer
-        / filters_key(query)
-        / str(z)
-        / str(x)
-        / f"{y}.pbf"
+    # One string, one Path: a tile asks for its path two or three times.
+    return Path(
+        f"{cache_root()}/{_database_identity()}/{_version_name(stock)}/{layer}/"
+        f"{filters_key(query)}/{z}/{x}-{y}.pbf"  # x in the name: one directory fewer to make
     )
 
 
@@ -102,10 +99,16 @@ def _prune_older(version_dir: Path, version: int) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tile-")
+    # A name no other process or thread writes to at the same time, then renamed into place.
+    temporary = f"{path.parent}/.tile-{os.getpid()}-{threading.get_ident()}-{path.name}"
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            rest = memoryview(data)
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        finally:
+            os.close(fd)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -113,22 +116,56 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cached_tile(
-    layer: str, query: VacancyQuery, z: int, x: int, y: int, render: Callable[[], bytes]
+    layer: str,
+    query: VacancyQuery,
+    z: int,
+    x: int,
+    y: int,
+    render: Callable[[], tuple[bytes, stock_version.StockState]],
 ) -> CachedTile:
     """The tile from the cache of the current stock version, rendered and stored on a miss.
-    An empty tile is stored too (an empty file), so empty areas cost no query either."""
-    stock = stock_version.state()
+    An empty tile is stored too (an empty file), so empty areas cost no query either.
+
+    One query either way: when this process already holds the tile at the last version it saw,
+    only the stock version is asked; otherwise `render()` returns the tile together with the
+    version of the same snapshot, which names the file it is kept in."""
+    known = _last_state.get(connection.settings_dict["NAME"])
+    if known is not None:
+        path = tile_path(known, layer, query, z, x, y)
+        if path.is_file():
+            stock = stock_version.state()
+            hit = _read(tile_path(stock, layer, query, z, x, y))
+            if hit is not None:
+                _remember(stock)
+                return hit
+    data, stock = render()
+    _remember(stock)
     path = tile_path(stock, layer, query, z, x, y)
-    try:
-        data = path.read_bytes()
-        return CachedTile(data, _etag(data), path.stat().st_mtime)
-    except FileNotFoundError:
-        pass
-    data = render()
+    hit = _read(path)  # another worker rendered it first: serve its bytes (and ETag)
+    if hit is not None:
+        return hit
     try:
         _write(path, data)
-        _prune_older(path.parents[4], stock.version)
+        _prune_older(path.parents[3], stock.version)
         modified = path.stat().st_mtime
     except OSError:  # a full or read-only disk costs speed, never the tile
         modified = time.time()
+    return CachedTile(data, _etag(data), modified)
+
+
+# The last stock state each database showed this process: where its tiles are looked for first.
+_last_state: dict[str, stock_version.StockState] = {}
+
+
+def _remember(stock: stock_version.StockState) -> None:
+    _last_state[connection.settings_dict["NAME"]] = stock
+
+
+def _read(path: Path) -> CachedTile | None:
+    try:
+        with path.open("rb") as kept:
+            data = kept.read()
+            modified = os.fstat(kept.fileno()).st_mtime
+    except FileNotFoundError:
+        return None
     return CachedTile(data, _etag(data), modified)

@@ -1,6 +1,6 @@
 """Vector tiles and TileJSON for every registered layer."""
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, urlencode
@@ -37,7 +37,7 @@ def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpRespon
     rendered; browsers revalidate every time (304 is cheap), so a stock change shows at once."""
     spec = _layer(layer)
     if not valid_tile(z, x, y) or not (spec.min_zoom <= z <= spec.max_zoom):
-        raise Http404("瓦片坐标超出范围")
+        return _bad_address(spec, z, x, y)
     query = _query(request, spec)
     cached = cached_tile(spec.name, query, z, x, y, lambda: render_tile(spec, query, z, x, y))
     if not cached.data:
@@ -53,6 +53,17 @@ def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpRespon
         response["Last-Modified"] = http_date(cached.modified)
     response["Cache-Control"] = TILE_CACHE_CONTROL
     response["Vary"] = "Accept-Encoding"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _bad_address(spec: Layer, z: int, x: int, y: int) -> HttpResponse:
+    """404 naming what is wrong with the address, in plain text a tile client can show."""
+    message = _(
+        "瓦片坐标超出范围：z=%(z)s, x=%(x)s, y=%(y)s。图层 %(layer)s 的缩放级别为 "
+        "%(low)s–%(high)s，x 和 y 应在 0 到 2^z−1 之间。"
+    ) % {"z": z, "x": x, "y": y, "layer": spec.name, "low": spec.min_zoom, "high": spec.max_zoom}
+    response = HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from layers import api, ogc
 from layers import views as layer_views
-from portal import open_data, operator_scores, resident, views
+from portal import embedding, map_labels, open_data, operator_scores, resident, views
 
 
 def superusers_only(request) -> bool:
@@ -21,6 +21,7 @@ api_patterns = [
     path("units/", api.UnitList.as_view(), name="api-units"),
     path("search/", api.Search.as_view(), name="api-search"),
     path("locate/", api.Locate.as_view(), name="api-locate"),
+    path("map-labels/", map_labels.map_labels, name="map-labels"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Split: the page loads its start-up script from ?script, as the CSP allows no inline one.
     path(
@@ -39,6 +40,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("locate/", views.locate_page, name="locate"),
     path("preferences/text-size/", views.text_size, name="text-size"),
+    path("manifest.webmanifest", embedding.manifest, name="web-manifest"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", include(api_patterns)),

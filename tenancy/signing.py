@@ -9,9 +9,6 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers, timestamps
-from pyhanko.sign.fields import SigSeedSubFilter
 
 
 @dataclass(frozen=True)
@@ -33,6 +30,9 @@ class Pkcs12Signer:
     authority when ANJU_SIGNING_TSA_URL is set."""
 
     def __init__(self, path: str | None = None, passphrase: str | None = None):
+        # pyhanko (~37 MB) loads when a contract is signed, not in every web worker.
+        from pyhanko.sign import signers, timestamps
+
         path = path or settings.ANJU_SIGNING_P12_FILE
         if not path or not Path(path).exists():
             raise ImproperlyConfigured(
@@ -48,6 +48,10 @@ class Pkcs12Signer:
         self.timestamper = timestamps.HTTPTimeStamper(url) if url else None
 
     def sign(self, pdf: bytes, request: SignRequest) -> bytes:
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import signers
+        from pyhanko.sign.fields import SigSeedSubFilter
+
         meta = signers.PdfSignatureMetadata(
             field_name=request.field_name,
             subfilter=SigSeedSubFilter.PADES,

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from pyhanko.keys import load_cert_from_pemder
-from pyhanko.pdf_utils.misc import PdfReadError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
 from tenancy.models import Contract
+
+if TYPE_CHECKING:  # pyhanko loads when a PDF is verified, not in every web worker
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko_certvalidator import ValidationContext
 
 
 @dataclass
@@ -43,14 +43,17 @@ class Verdict:
         )
 
 
-def _trust() -> ValidationContext:
+def _trust() -> "ValidationContext":
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko_certvalidator import ValidationContext
+
     roots = [
         load_cert_from_pemder(p) for p in settings.ANJU_SIGNING_TRUST_ROOTS if Path(p).exists()
     ]
     return ValidationContext(trust_roots=roots, allow_fetching=False)
 
 
-def _claimed_number(reader: PdfFileReader) -> str:
+def _claimed_number(reader: "PdfFileReader") -> str:
     try:
         keywords = str(reader.trailer["/Info"].get("/Keywords", ""))
     except (KeyError, TypeError, AttributeError):
@@ -62,6 +65,10 @@ def _claimed_number(reader: PdfFileReader) -> str:
 
 
 def verify(content: bytes) -> Verdict:
+    from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+
     verdict = Verdict(sha256=hashlib.sha256(content).hexdigest())
     try:
         reader = PdfFileReader(BytesIO(content), strict=False)

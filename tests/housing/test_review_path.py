@@ -142,7 +142,10 @@ def test_the_whole_path_against_the_demo_platform(
     html = response.content.decode()
     assert "家庭人均月收入" in html and "数据共享平台" in html
     evidence = Evidence.objects.filter(subject_type="application", subject_id=application.pk)
-    assert evidence.count() == 8 and all(len(e.payload_hash) == 64 for e in evidence)
+    departments = evidence.exclude(department__startswith="licence:")
+    licences = evidence.filter(department__startswith="licence:")
+    assert departments.count() == 8 and licences.count() == 4  # 电子证照 fetched at submission
+    assert all(len(e.payload_hash) == 64 for e in evidence)
     check = application.checks.first()
     assert check.passed, check.results
     act(client, chain_staff["district"], application)  # 联审 passed

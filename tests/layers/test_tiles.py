@@ -22,7 +22,12 @@ def tile_cache_dir(settings, tmp_path):
 
 
 def tile_statements(captured: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if "ST_AsMVT(" in q["sql"]]
+    """The tile statements run: written out, or run from the connection's prepared plan."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "ST_AsMVT(" in q["sql"] or "EXECUTE anju_tile_" in q["sql"]
+    ]
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -122,7 +127,7 @@ def test_tile_statement_runs_without_jit(client, busy_estate):
     with CaptureQueriesContext(connection) as captured:
         get_tile(client, "vacant-units", loc.x, loc.y, 12)
     (statement,) = tile_statements(captured)
-    assert statement.startswith("SELECT set_config('jit', 'off', true);")
+    assert statement.startswith("SELECT set_config('jit', 'off', true)")
     with connection.cursor() as cursor:
         cursor.execute(statement.split(";")[0] + "; SELECT current_setting('jit')")
         cursor.nextset()

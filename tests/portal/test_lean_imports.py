@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ["pandas", "geopandas", "pyogrio", "openpyxl", "folium", "weasyprint", "pypinyin"]
+HEAVY = [
+    "pandas",
+    "geopandas",
+    "pyogrio",
+    "openpyxl",
+    "folium",
+    "weasyprint",
+    "pypinyin",
+    "pyhanko",
+    "shapely",
+]
 
 PROBE = """
 import json, os, sys

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from shapely import wkb
 from tqdm import tqdm
 
@@ -15,6 +16,7 @@ from geo.demo.plan import County, plan_city
 from geo.demo.write import write_plan
 from geo.models import Estate, Region, Unit
 from housing.models import Application
+from portal import demo_national as national
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 
@@ -26,7 +28,12 @@ class Command(BaseCommand):
         from tenancy.demo import DEFAULT_EXISTING
 
         parser.add_argument("--seed", type=int, default=1, help="随机种子：相同种子生成相同数据")
-        parser.add_argument("--units", type=int, default=8000, help="房屋总套数（约数）")
+        parser.add_argument(
+            "--units",
+            type=int,
+            default=8000,
+            help="房屋总套数（约数）；超过 200 万套时生成一个城市再复制为多个城市（全国规模）",
+        )
         parser.add_argument("--if-empty", action="store_true", help="已有项目时什么也不做")
         parser.add_argument(
             "--contracts",
@@ -63,10 +70,16 @@ class Command(BaseCommand):
         conf = json.loads(config.read_text(encoding="utf-8"))
         counties = self._counties(conf)
         city = Region.objects.filter(level=Region.Level.CITY).first()
+        try:
+            planned, cities = (
+                national.plan(units) if units > national.NATIONAL_UNITS else (units, 1)
+            )
+        except ValueError as exc:
+            raise CommandError(f"--units 过大：{exc}") from exc
         plan = plan_city(
             counties,
             seed=seed,
-            units=units,
+            units=planned,
             city_name=city.name if city else "",
             area_code=conf.get("area_code", ""),
         )
@@ -95,7 +108,24 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write("配后管理演示：" + "；".join(aftercare) + "。")
+        if cities > 1:
+            self._copy_cities(cities - 1, plan.unit_total * (cities - 1), show)
         self._introduce_tenant()
+
+    def _copy_cities(self, copies: int, total: int, show: bool) -> None:
+        """National size: the planned city copied as more cities by set-based SQL."""
+        with tqdm(total=total, unit="套", desc="复制城市", disable=not show) as bar:
+            counts = national.copy_cities(copies, progress=bar.update)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "全国规模：另复制 {copies} 个城市，{regions} 个区划，{estates} 个项目，"
+                "{buildings} 栋楼，{units} 套房屋，{pois} 个周边设施。".format(
+                    copies=copies, **counts
+                )
+            )
+        )
 
     def _introduce_tenant(self) -> None:
         """Who to sign in as to try the tenant's side (a synthetic household of the demo)."""

@@ -77,15 +77,65 @@
     return [p.x, p.y, p.x + w, p.y + h];
   }
 
+  function prepareLabels(labels) {
+    return (labels || [])
+      .filter(function (l) { return KINDS[l[1]]; })
+      .map(function (l) { return { text: String(l[0]), kind: l[1], at: L.latLng(l[3], l[2]) }; });
+  }
+
+  function byRank(a, b) { return KINDS[a.kind].rank - KINDS[b.kind].rank; }
+
+  // Estate names of a big city come by view from `url` (portal/map_labels.py), for a box
+  // snapped outward to this grid (degrees) so that visitors ask for, and share, the same boxes.
+  var LABEL_GRID = 0.02;
+
+  function snappedBox(bounds) {
+    function down(v) { return (Math.floor(v / LABEL_GRID) * LABEL_GRID).toFixed(2); }
+    function up(v) { return (Math.ceil(v / LABEL_GRID) * LABEL_GRID).toFixed(2); }
+    var sw = bounds.getSouthWest();
+    var ne = bounds.getNorthEast();
+    return [down(sw.lng), down(sw.lat), up(ne.lng), up(ne.lat)];
+  }
+
   // Our names, placed after every move: in zoom range, in view, and clear of markers and of
   // every label placed before them (by rank), moved up or down a line if that finds room.
   var LabelLayer = L.Layer.extend({
-    initialize: function (labels) {
-      this._labels = (labels || [])
-        .filter(function (l) { return KINDS[l[1]]; })
-        .map(function (l) { return { text: String(l[0]), kind: l[1], at: L.latLng(l[3], l[2]) }; })
-        .sort(function (a, b) { return KINDS[a.kind].rank - KINDS[b.kind].rank; });
+    initialize: function (labels, url) {
+      this._own = prepareLabels(labels);
+      this._labels = this._own.slice().sort(byRank);
+      this._url = url || null;
+      this._fetched = null; // the box whose estate names we hold (all of them)
+      this._heldKey = null; // the box last answered, complete or not
+      this._request = null;
       this._regions = true;
+    },
+    // The estate names of the view, when they show at this zoom and are not held yet.
+    _fetchFor: function (map) {
+      if (!this._url || !window.fetch || Math.round(map.getZoom()) < KINDS.estate.min) return;
+      var view = map.getBounds();
+      if (this._fetched && this._fetched.contains(view)) return;
+      var box = snappedBox(view.pad(0.25));
+      var key = box.join(",");
+      if (key === this._heldKey || (this._request && this._request.key === key)) return;
+      if (this._request && this._request.abort) this._request.abort.abort();
+      var abort = window.AbortController ? new AbortController() : null;
+      var request = (this._request = { key: key, abort: abort });
+      var self = this;
+      window.fetch(this._url + "?bbox=" + encodeURIComponent(key), {
+        headers: { Accept: "application/json" },
+        signal: abort ? abort.signal : undefined,
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (body) {
+        if (self._request !== request) return;
+        self._request = null;
+        if (!body) return;
+        self._heldKey = key;
+        self._fetched = body.complete
+          ? L.latLngBounds([[+box[1], +box[0]], [+box[3], +box[2]]]) : null;
+        self._labels = self._own.concat(prepareLabels(body.labels)).sort(byRank);
+        if (self._map) self._draw();
+      }).catch(function () {
+        if (self._request === request) self._request = null;
+      });
     },
     onAdd: function (map) {
       var pane = map.getPane("anjuLabels") || map.createPane("anjuLabels");
@@ -116,6 +166,7 @@
     },
     _draw: function () {
       var map = this._map;
+      this._fetchFor(map);
       var zoom = Math.round(map.getZoom());
       var view = map.getBounds().pad(0.2);
       var regions = this._regions;
@@ -317,7 +368,7 @@
     });
     map.anjuConfig = config;
     L.control.scale({ imperial: false }).addTo(map);
-    var labels = new LabelLayer(config.labels).addTo(map);
+    var labels = new LabelLayer(config.labels, config.labelsUrl).addTo(map);
     addBaseMaps(map, config.basemaps, labels);
     (config.layers || []).forEach(function (spec) { geoJsonLayer(map, spec).addTo(map); });
     if (config.bounds) map.fitBounds(config.bounds);

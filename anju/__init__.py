@@ -1,0 +1,1 @@
+"""Infrastructure below every app (it imports none of them): where a query reads from."""

@@ -589,6 +589,9 @@ def run_tiles(report: Report, port: int, tipg_port: int | None, estates: list[Es
     for z in (12, 14, 15):
         tiles = tile_cases(estates, z)
         urls = [f"/tiles/vacant-units/{z}/{x}/{y}.pbf" for z, x, y in tiles]
+        # Every figure below with the tiles' rows in PostgreSQL's buffers (untimed pass): "cold"
+        # means not in our tile cache, and whoever ran first would otherwise pay the disk reads.
+        raw_tile_ms(tiles, jit=False)
         cold, errors = sequential(port, urls, len(urls))  # each tile once: rendered now
         cached, more = sequential(port, urls, max(ROUNDS, len(urls)))
         features = sum(mvt_features(fetch(port, u)[1]) for u in urls)

@@ -80,10 +80,13 @@ def record(department: str, id_number: str) -> dict:
             "account_open": rng.random() < 0.5,
         }
     if department == "civil":
+        # Married exactly when 户籍 lists a spouse, so the departments (and the 结婚证 of the
+        # demo licence service) tell one story about a household.
+        spouse = any(m["relation"] == "配偶" for m in record("police", id_number)["members"])
         return {
             "dibao": rng.random() < 0.15,
             "tekun": rng.random() < 0.03,
-            "marriage": rng.choice(["已婚", "未婚", "离异", "丧偶"]),
+            "marriage": "已婚" if spouse else rng.choice(["未婚", "离异", "丧偶"]),
         }
     if department == "social":
         return {"insured_months": rng.randint(12, 240), "employer": "（演示）亳州某公司"}

@@ -11,7 +11,7 @@ version, never older.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from anju.db_router import read_connection
 
 # Plus this transaction's own uncommitted changes after its first (see migration geo 0008).
 _QUERY = (
@@ -32,7 +32,7 @@ class StockState:
 
 def state() -> StockState:
     """The version and the time of the last change (for Last-Modified), in one query."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_QUERY)
         version, changed_at = cursor.fetchone()
     return StockState(int(version), changed_at)

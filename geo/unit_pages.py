@@ -9,9 +9,9 @@ are fetched and sorted. The count is the sum of the same numbers: no second scan
 `count()` and slicing.
 """
 
-from django.db import connection
 from django.db.models import Count, F, QuerySet
 
+from anju.db_router import read_connection
 from geo import summaries
 from geo.models import Estate, Unit
 from geo.ordering import natural
@@ -71,7 +71,7 @@ def _counted_units(query: VacancyQuery) -> list[tuple[int, int]]:
         "JOIN geo_building b ON b.id = u.building_id JOIN e ON e.id = b.estate_id "
         "GROUP BY e.id, e.adcode, e.name ORDER BY e.adcode, e.name, e.id"
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, (*units_params, *estates_params))
         return cursor.fetchall()
 

@@ -20,6 +20,7 @@ from exchange.synthetic import record
 from geo.models import Region
 from housing import licences, services
 from housing.models import Applicant, Application
+from tests.housing.application_form import application_form
 from tests.personas import make_staff
 
 APP, SECRET = "anju-demo", "anju-demo-secret"
@@ -122,35 +123,12 @@ def test_a_wrong_secret_or_a_platform_that_is_down_gives_a_clear_message(data_pl
 
 def submit_online(client, place, number: str, phone: str):
     """The resident's own path: signed in by phone, the form posted with "submit"."""
-    county, street, community = place
     applicant, _ = Applicant.objects.get_or_create(phone=phone)
     session = client.session
     session["applicant_id"] = applicant.pk
     session.save()
     members = record("police", number)["members"]
-    form = {
-        "action": "submit",
-        "name": members[0]["name"],
-        "id_number": number,
-        "county": county.pk,
-        "street": street.pk,
-        "community": community.pk,
-        "housing_situation": "租住私房",
-        "current_area": "25",
-        "employer": "某公司",
-        "monthly_income": "2500",
-        "consent": "on",
-        "m-TOTAL_FORMS": len(members),
-        "m-INITIAL_FORMS": 0,
-        "m-MIN_NUM_FORMS": 0,
-        "m-MAX_NUM_FORMS": 12,
-    }
-    for i, m in enumerate(members):
-        form |= {
-            f"m-{i}-name": m["name"],
-            f"m-{i}-relation": m["relation"],
-            f"m-{i}-id_number": m["id_number"],
-        }
+    form = application_form("submit", members[0]["name"], number, place, members)
     return client.post("/apply/", form, follow=True)
 
 

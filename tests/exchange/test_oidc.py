@@ -28,6 +28,7 @@ from geo.models import Region
 from housing import oidc
 from housing.models import Applicant, Application, Household, SmsMessage
 from housing.views import SESSION_KEY
+from tests.housing.application_form import application_form
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://testserver/login/oidc/callback/"
@@ -358,29 +359,10 @@ def test_the_vouched_name_and_id_number_cannot_be_changed(client, provider, plat
     members = record("police", person.id_number)["members"]
     assert f"已从公安户籍读取家庭成员 {len(members)} 人" in prefill
 
-    county, street, community = _place()
-    response = client.post(
-        "/apply/",
-        {
-            "action": "save",
-            "name": "李四",
-            "id_number": stranger,
-            "county": county.pk,
-            "street": street.pk,
-            "community": community.pk,
-            "housing_situation": "租住私房",
-            "current_area": "25",
-            "employer": "某公司",
-            "monthly_income": "2500",
-            "m-TOTAL_FORMS": 1,
-            "m-INITIAL_FORMS": 0,
-            "m-MIN_NUM_FORMS": 0,
-            "m-MAX_NUM_FORMS": 12,
-            "m-0-name": person.name,
-            "m-0-relation": "本人",
-            "m-0-id_number": person.id_number,
-        },
-    )
+    member = {"name": person.name, "relation": "本人", "id_number": person.id_number}
+    form = application_form("save", "李四", stranger, _place(), [member])
+    del form["consent"]
+    response = client.post("/apply/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
     draft = Application.objects.get(applicant_id=client.session[SESSION_KEY])
     assert (draft.name, draft.id_number) == (person.name, person.id_number)

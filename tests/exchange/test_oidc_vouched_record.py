@@ -10,6 +10,7 @@ from exchange.demo_idp import RESIDENTS
 from housing.models import Application
 from housing.views import SESSION_KEY
 from tests.exchange import test_oidc as flow
+from tests.housing.application_form import application_form
 from tests.housing.test_sign_in import last_code
 
 idp, provider = flow.idp, flow.provider  # the demo provider's process and settings
@@ -19,27 +20,8 @@ VOUCHED = "身份已经统一身份认证核验"
 
 
 def _form(name: str, id_number: str) -> dict:
-    county, street, community = flow._place()
-    return {
-        "action": "submit",
-        "consent": "on",
-        "name": name,
-        "id_number": id_number,
-        "county": county.pk,
-        "street": street.pk,
-        "community": community.pk,
-        "housing_situation": "租住私房",
-        "current_area": "25",
-        "employer": "某公司",
-        "monthly_income": "2500",
-        "m-TOTAL_FORMS": 1,
-        "m-INITIAL_FORMS": 0,
-        "m-MIN_NUM_FORMS": 0,
-        "m-MAX_NUM_FORMS": 12,
-        "m-0-name": name,
-        "m-0-relation": "本人",
-        "m-0-id_number": id_number,
-    }
+    member = {"name": name, "relation": "本人", "id_number": id_number}
+    return application_form("submit", name, id_number, flow._place(), [member])
 
 
 def _submitted(client) -> Application:

@@ -22,6 +22,7 @@ from exchange.synthetic import person_name, record
 from geo.models import Region
 from housing import services
 from housing.models import Applicant, Application
+from tests.housing.application_form import application_form
 from tests.personas import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -75,29 +76,7 @@ def apply_online(client, place, name: str, number: str, phone: str = "1370000111
     members = record("police", number)["members"]
     assert f"已从公安户籍读取家庭成员 {len(members)} 人" in html
     assert members[-1]["name"] in html  # the form comes back filled in
-    form = {
-        "action": "submit",
-        "name": name,
-        "id_number": number,
-        "county": county.pk,
-        "street": street.pk,
-        "community": community.pk,
-        "housing_situation": "租住私房",
-        "current_area": "25",
-        "employer": "某公司",
-        "monthly_income": "2500",
-        "consent": "on",
-        "m-TOTAL_FORMS": len(members),
-        "m-INITIAL_FORMS": 0,
-        "m-MIN_NUM_FORMS": 0,
-        "m-MAX_NUM_FORMS": 12,
-    }
-    for i, m in enumerate(members):
-        form |= {
-            f"m-{i}-name": m["name"],
-            f"m-{i}-relation": m["relation"],
-            f"m-{i}-id_number": m["id_number"],
-        }
+    form = application_form("submit", name, number, (county, street, community), members)
     response = client.post("/apply/", form)
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Application.objects.get(id_number=number)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
+from anju.db_router import read_connection
 from geo import stock_version
 from geo.vacancy import VacancyQuery
 
@@ -44,9 +44,10 @@ def cache_root() -> Path:
 
 def _database_identity() -> str:
     """name-OID of the connected database, asked once per process and database name."""
-    name = connection.settings_dict["NAME"]
+    db = read_connection()
+    name = db.settings_dict["NAME"]
     if name not in _identities:
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
             _identities[name] = f"{name}-{cursor.fetchone()[0]}"
     return _identities[name]
@@ -129,7 +130,7 @@ def cached_tile(
     One query either way: when this process already holds the tile at the last version it saw,
     only the stock version is asked; otherwise `render()` returns the tile together with the
     version of the same snapshot, which names the file it is kept in."""
-    known = _last_state.get(connection.settings_dict["NAME"])
+    known = _last_state.get(read_connection().settings_dict["NAME"])
     if known is not None:
         path = tile_path(known, layer, query, z, x, y)
         if path.is_file():
@@ -158,7 +159,7 @@ _last_state: dict[str, stock_version.StockState] = {}
 
 
 def _remember(stock: stock_version.StockState) -> None:
-    _last_state[connection.settings_dict["NAME"]] = stock
+    _last_state[read_connection().settings_dict["NAME"]] = stock
 
 
 def _read(path: Path) -> CachedTile | None:

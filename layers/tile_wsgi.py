@@ -11,11 +11,12 @@ through Django as before, so errors look and are logged the same.
 
 import re
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
@@ -38,8 +39,15 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 class TileDispatcher:
     """WSGI application: public tiles on the short path, everything else to `django`."""
 
-    def __init__(self, django: WSGIApp) -> None:
+    def __init__(
+        self,
+        django: WSGIApp,
+        reads: Callable[[HttpRequest], AbstractContextManager] = lambda _request: nullcontext(),
+    ) -> None:
+        """`reads(request)` frames the tile's reads (the project passes the replica choice the
+        routing middleware makes for every other request)."""
         self.django = django
+        self.reads = reads
         self.headers: dict[bool, list[tuple[str, str]]] = {}  # per scheme (HSTS on HTTPS)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -58,7 +66,8 @@ class TileDispatcher:
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return self.django(environ, start_response)  # redirected to HTTPS there
         try:
-            response = tile(request, layer, z, x, y)
+            with self.reads(request):
+                response = tile(request, layer, z, x, y)
             extra = self._middleware_headers(request)
         except Exception:  # a lost connection, say: Django serves it again and logs it
             return self.django(environ, start_response)
@@ -94,8 +103,9 @@ def _end_of_request() -> None:
     without the health-check query it would then send before the next request's first one:
     a tile request that finds the connection lost is served again by Django, which
     reconnects. A transaction left open (a test's) is its owner's to end."""
-    if connection.in_atomic_block:
-        return
-    connection.close_if_unusable_or_obsolete()
-    if connection.connection is not None:
-        connection.health_check_done = True
+    for connection in connections.all(initialized_only=True):  # the replica's too
+        if connection.in_atomic_block:
+            continue
+        connection.close_if_unusable_or_obsolete()
+        if connection.connection is not None:
+            connection.health_check_done = True

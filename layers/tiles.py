@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.contrib.gis.db.backends.postgis.adapter import PostGISAdapter
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 
+from anju.db_router import read_connection
 from geo import stock_version
 from geo.vacancy import VacancyQuery
 from layers.registry import LAYERS, NUMBER, Layer
@@ -151,8 +151,9 @@ def render_tile(
     # The settings and the statement go in one round trip, which PostgreSQL runs as one
     # (implicit) transaction, so the settings end with it; inside a transaction, with that one.
     statement = _with_stock_state(sql)
-    with connection.cursor() as cursor:
-        prepared, preparing = _prepared_call(statement, params)
+    db = read_connection()  # the replica for public reads, when there is one
+    with db.cursor() as cursor:
+        prepared, preparing = _prepared_call(db, statement, params)
         try:
             cursor.execute(prepared or JIT_OFF + statement, params)
         except Exception:
@@ -180,14 +181,14 @@ _unpreparable: set[str] = set()
 _PREPARABLE = (str, int, float, bool, Decimal)
 
 
-def _prepared_call(statement: str, params: list) -> tuple[str | None, bool]:
+def _prepared_call(db, statement: str, params: list) -> tuple[str | None, bool]:
     """The round trip that runs `statement` from its prepared plan, and whether it prepares it
     first on this connection; None when it runs as it is: a parameter whose type PREPARE
     cannot infer (a geometry), or a statement that failed to prepare before."""
     if statement in _unpreparable or not all(isinstance(p, _PREPARABLE) for p in params):
         return None, False
     name = _statement_name(statement)
-    done = _prepared.setdefault(connection.connection, set())
+    done = _prepared.setdefault(db.connection, set())
     call = f"EXECUTE {name}({', '.join(['%s'] * len(params))})"
     if name in done:
         return PLAN_SETTINGS + call, False

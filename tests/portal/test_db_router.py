@@ -9,12 +9,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from anju.db_router import REPLICA, public_reads, read_alias, read_connection
 from geo.models import Estate, Region
+from portal import wsgi
 from portal.db_routing import PIN_COOKIE
+from tests.layers.test_tile_wsgi import call, tile_path
 
 ONLY_IN_REPLICA = 987_654  # an estate id the demo city never reaches
 NAME = "只在只读副本中的小区"
@@ -128,3 +131,29 @@ def test_without_a_replica_everything_reads_the_primary(client, replica_estate, 
             assert read_alias() == "default"
             assert not Estate.objects.filter(pk=ONLY_IN_REPLICA).exists()
     assert on_replica.captured_queries == []
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_tiles_on_the_short_path_read_the_replica_for_anonymous_visitors(
+    replica_estate, settings, tmp_path
+):
+    """gunicorn's application (portal.wsgi) serves tiles before the routing middleware: it
+    makes the same choice, so an anonymous tile reads the replica (where this estate has no
+    units yet: an empty tile) and a signed-in visitor's tile reads the primary."""
+    settings.TILE_CACHE_DIR = str(tmp_path / "tiles")
+    busy = Estate.objects.published().filter(buildings__units__status="vacant").first()
+    path = tile_path("estates", busy.location.x, busy.location.y, 14)
+    # A handler closes old connections around a request: that would end the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with CaptureQueriesContext(connections[REPLICA]) as on_replica:
+            anonymous = call(wsgi.application, path)
+        with CaptureQueriesContext(connections[REPLICA]) as on_replica_signed_in:
+            cookie = f"{settings.SESSION_COOKIE_NAME}=x"
+            signed_in = call(wsgi.application, path, cookie=cookie)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert anonymous[0] == 204 and on_replica.captured_queries
+    assert signed_in[0] == 200 and signed_in[2] and on_replica_signed_in.captured_queries == []

@@ -14,7 +14,7 @@ from datetime import datetime
 from anju.db_router import read_connection
 
 # Plus this transaction's own uncommitted changes after its first (see migration geo 0008).
-_QUERY = (
+STATE_SQL = (
     "SELECT coalesce(sum(version), 0)"
     " + coalesce(nullif(current_setting('anju.stock_changes', true), '')::bigint, 0),"
     " max(changed_at) FROM geo_stockversion"
@@ -33,7 +33,7 @@ class StockState:
 def state() -> StockState:
     """The version and the time of the last change (for Last-Modified), in one query."""
     with read_connection().cursor() as cursor:
-        cursor.execute(_QUERY)
+        cursor.execute(STATE_SQL)
         version, changed_at = cursor.fetchone()
     return StockState(int(version), changed_at)
 

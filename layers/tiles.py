@@ -27,7 +27,7 @@ BUFFER = 64
 MAX_ZOOM = 22
 JIT_OFF = "SELECT set_config('jit', 'off', true); "
 # The stock version and the time of its last change, read with the tile in the same snapshot.
-STOCK_STATE_SQL = stock_version._QUERY
+STOCK_STATE_SQL = stock_version.STATE_SQL
 
 
 def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:

@@ -63,7 +63,10 @@ def read_uploads(files: Sequence, *, label: str) -> list[Upload]:
     before their bytes are read."""
     files = [f for f in files if f]
     if len(files) > MAX_FILES:
-        raise EvidenceRejected(f"{label}：最多上传 {MAX_FILES} 个文件，您选择了 {len(files)} 个。")
+        raise EvidenceRejected(
+            _("%(label)s：最多上传 %(max)s 个文件，您选择了 %(count)s 个。")
+            % {"label": label, "max": MAX_FILES, "count": len(files)}
+        )
     uploads = []
     for f in files:
         if f.size > MAX_BYTES:
@@ -73,21 +76,28 @@ def read_uploads(files: Sequence, *, label: str) -> list[Upload]:
 
 
 def _too_big(label: str, name: str, size: int) -> str:
-    return (
-        f"{label}：文件“{name}”有 {size / 1048576:.1f} MB，超过 {MAX_BYTES // 1048576} MB 的上限。"
-    )
+    return _("%(label)s：文件“%(name)s”有 %(size).1f MB，超过 %(max)s MB 的上限。") % {
+        "label": label,
+        "name": name,
+        "size": size / 1048576,
+        "max": MAX_BYTES // 1048576,
+    }
 
 
 def clean(uploads: Iterable[Upload], *, label: str) -> list[Clean]:
     """Each file checked (type by its content, not its name; size); photos re-encoded."""
     uploads = list(uploads)
     if len(uploads) > MAX_FILES:
-        raise EvidenceRejected(f"{label}：最多上传 {MAX_FILES} 个文件。")
+        raise EvidenceRejected(
+            _("%(label)s：最多上传 %(max)s 个文件。") % {"label": label, "max": MAX_FILES}
+        )
     cleaned = []
     for upload in uploads:
         name, data = (upload.name or "文件").strip()[:120], upload.data
         if not data:
-            raise EvidenceRejected(f"{label}：文件“{name}”是空文件。")
+            raise EvidenceRejected(
+                _("%(label)s：文件“%(name)s”是空文件。") % {"label": label, "name": name}
+            )
         if len(data) > MAX_BYTES:
             raise EvidenceRejected(_too_big(label, name, len(data)))
         if data.startswith(PDF):
@@ -96,11 +106,16 @@ def clean(uploads: Iterable[Upload], *, label: str) -> list[Clean]:
             try:
                 image = clean_photo(data, name=name, max_bytes=MAX_BYTES)
             except PhotoRejected as exc:
-                raise EvidenceRejected(f"{label}：{exc}") from None
+                raise EvidenceRejected(
+                    _("%(label)s：%(error)s") % {"label": label, "error": exc}
+                ) from None
             stem = name.rsplit(".", 1)[0] or "照片"
             cleaned.append(Clean(f"{stem}.jpg", image.content, image.content_type))
         else:
-            raise EvidenceRejected(f"{label}：文件“{name}”不是 PDF、JPEG 或 PNG 文件。")
+            raise EvidenceRejected(
+                _("%(label)s：文件“%(name)s”不是 PDF、JPEG 或 PNG 文件。")
+                % {"label": label, "name": name}
+            )
     return cleaned
 
 

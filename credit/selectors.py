@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext
 
 from archive.crypto import blind_index
 from archive.models import Document
@@ -23,11 +24,18 @@ class Hold:
     @property
     def reason(self) -> str:
         r = self.record
-        return (
-            f"{r.subject.name}有尚在影响期内的失信记录：{r.conduct.name}（{r.get_level_display()}，"
-            f"{r.county.name} {r.decided_on:%Y-%m-%d} 认定，影响期至 {r.last_day:%Y-%m-%d}），"
-            f"{Effect(self.effect).label}。"
-        )
+        return gettext(
+            "%(name)s有尚在影响期内的失信记录：%(conduct)s（%(level)s，"
+            "%(county)s %(decided_on)s 认定，影响期至 %(last_day)s），%(effect)s。"
+        ) % {
+            "name": r.subject.name,
+            "conduct": r.conduct.name,
+            "level": r.get_level_display(),
+            "county": r.county.name,
+            "decided_on": f"{r.decided_on:%Y-%m-%d}",
+            "last_day": f"{r.last_day:%Y-%m-%d}",
+            "effect": Effect(self.effect).label,
+        }
 
 
 def records_of(id_numbers: list[str], on: date) -> QuerySet[Record]:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -186,14 +187,17 @@ def object_to(
     or by the subject online), with the files that support it."""
     now = now or timezone.now()
     if len((text or "").strip()) < 4:
-        raise CreditError("异议内容：请写明理由（至少 4 个字）。")
+        raise CreditError(gettext("异议内容：请写明理由（至少 4 个字）。"))
     cleaned = _checked(files, "objection")
     with transaction.atomic():
         proposal = _locked(proposal_id, None)
         if proposal.status != Proposal.Status.NOTIFIED:
-            raise CreditError("该认定已不在异议期内。")
+            raise CreditError(gettext("该认定已不在异议期内。"))
         if timezone.localtime(now).date() > proposal.objection_until:
-            raise CreditError(f"异议期已于 {proposal.objection_until:%Y-%m-%d} 结束。")
+            raise CreditError(
+                gettext("异议期已于 %(date)s 结束。")
+                % {"date": f"{proposal.objection_until:%Y-%m-%d}"}
+            )
         proposal.status = Proposal.Status.OBJECTED
         proposal.objection = text.strip()
         proposal.objected_at = now
@@ -289,12 +293,12 @@ def ask_repair(
     """The subject has corrected the conduct and asks, with evidence, for the record to stop
     counting."""
     if len((correction or "").strip()) < 4:
-        raise CreditError("纠正情况：请写明已如何纠正失信行为。")
+        raise CreditError(gettext("纠正情况：请写明已如何纠正失信行为。"))
     cleaned = _checked(files, "repair")
     with transaction.atomic():
         record = Record.objects.select_for_update().select_related("subject").get(pk=record_id)
         if not record.in_effect(timezone.localdate()):
-            raise CreditError("该记录已不在影响期内，无需修复。")
+            raise CreditError(gettext("该记录已不在影响期内，无需修复。"))
         try:
             with transaction.atomic():
                 repair = Repair.objects.create(
@@ -306,7 +310,7 @@ def ask_repair(
                     ),
                 )
         except IntegrityError as exc:
-            raise CreditError("该记录已有待审核的修复申请。") from exc
+            raise CreditError(gettext("该记录已有待审核的修复申请。")) from exc
         record_event(
             "credit.repair_asked",
             f"申请信用修复：{record.subject.name} · {record.conduct.name}",

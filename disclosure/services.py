@@ -7,6 +7,7 @@ from datetime import UTC
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from procrastinate.contrib.django import app
 
 from archive.services import record_event
@@ -209,9 +210,9 @@ def file_objection(
 ) -> Objection:
     """Anyone may object to an item while its publicity period runs."""
     if not publication.in_publicity:
-        raise PublishError("公示期已结束，不能再提出异议。")
+        raise PublishError(gettext("公示期已结束，不能再提出异议。"))
     if item_key not in {row["_key"] for row in publication.items}:
-        raise PublishError("公示名单中没有这一项。")
+        raise PublishError(gettext("公示名单中没有这一项。"))
     return Objection.objects.create(
         publication=publication,
         item_key=item_key,

@@ -23,6 +23,18 @@ FORMAT = re.compile(r"[0-9]{17}[0-9X]")
 PERMIT_PROVINCES = {"81", "82", "83"}
 
 
+def _(message: str) -> str:
+    """In the language of the request inside Django; as written in the demo data platform,
+    which runs without Django set up (the messages are still found by makemessages)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def check_digit(first17: str) -> str:
     """The 18th character that makes the number valid."""
     total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
@@ -50,25 +62,25 @@ def known_region(code: str) -> bool:
 
 
 def validate_id_number(number: str) -> str | None:
-    """None when valid, else the reason in Chinese (shown next to the field).
+    """None when valid, else the reason, in the request's language (shown next to the field).
 
     Only ASCII digits count: Python's str.isdigit() and int() also take "١٢٣" or "³", which
     would make two spellings of one person (and slip past the one-open-application rule).
     """
     number = (number or "").strip().upper()
     if len(number) != 18:
-        return "身份证号应为 18 位"
+        return _("身份证号应为 18 位")
     if not number.isascii():
-        return "身份证号只能用半角数字 0–9 和 X，请检查输入法（不能用全角或其他文字的数字）"
+        return _("身份证号只能用半角数字 0–9 和 X，请检查输入法（不能用全角或其他文字的数字）")
     if not FORMAT.fullmatch(number):
-        return "身份证号前 17 位应为数字，最后一位为数字或 X"
+        return _("身份证号前 17 位应为数字，最后一位为数字或 X")
     born = birth_date(number)
     if born is None or not (date(1900, 1, 1) <= born <= date.today()):
-        return "身份证号中的出生日期不正确"
+        return _("身份证号中的出生日期不正确")
     if not known_region(number[:6]):
-        return "身份证号前 6 位不是有效的地区代码"
+        return _("身份证号前 6 位不是有效的地区代码")
     if ric.calc_check_digit(number) != number[17]:
-        return "身份证号校验位不正确，请核对"
+        return _("身份证号校验位不正确，请核对")
     return None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from exchange.sources import (
@@ -59,14 +60,17 @@ def parse(kind: str, body: object) -> dict:
     refused like an unreachable service, never half-kept."""
     label = f"{SERVICE}（{KINDS[kind]}）"
     if not isinstance(body, dict) or body.get("kind") != kind:
-        raise SourceUnavailable(f"{label}：返回的数据格式不正确")
+        raise SourceUnavailable(gettext("%(label)s：返回的数据格式不正确") % {"label": label})
     found = body.get("licences")
     if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
-        raise SourceUnavailable(f"{label}：返回的证照列表格式不正确")
+        raise SourceUnavailable(gettext("%(label)s：返回的证照列表格式不正确") % {"label": label})
     for index, item in enumerate(found, start=1):
         missing = [f for f in REQUIRED_FIELDS if not isinstance(item.get(f), str) or not item[f]]
         if missing:
-            raise SourceUnavailable(f"{label}：第 {index} 本证照缺少字段 {'、'.join(missing)}")
+            raise SourceUnavailable(
+                gettext("%(label)s：第 %(index)s 本证照缺少字段 %(fields)s")
+                % {"label": label, "index": index, "fields": "、".join(missing)}
+            )
     return {"kind": kind, "licences": found}
 
 
@@ -85,8 +89,11 @@ class HttpLicenceSource(HttpJsonSource):
             cause = exc.__cause__
             if isinstance(cause, urllib.error.HTTPError) and cause.code in (401, 403):
                 raise SourceUnavailable(
-                    f"{SERVICE}：签名校验未通过（HTTP {cause.code}），"
-                    "请系统管理员核对接入应用标识和密钥"
+                    gettext(
+                        "%(service)s：签名校验未通过（HTTP %(code)s），"
+                        "请系统管理员核对接入应用标识和密钥"
+                    )
+                    % {"service": SERVICE, "code": cause.code}
                 ) from exc
             raise
         return LicenceAnswer(kind, self.name, timezone.now(), parse(kind, body))

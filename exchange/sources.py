@@ -20,6 +20,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from exchange.signing import sign
 from exchange.synthetic import DEPARTMENTS
@@ -115,7 +116,8 @@ class HttpJsonSource:
             except urllib.error.HTTPError as exc:
                 if exc.code < 500:  # our request is wrong: retrying will not help
                     raise SourceUnavailable(
-                        f"{label}：数据平台拒绝了查询（HTTP {exc.code}）"
+                        gettext("%(label)s：数据平台拒绝了查询（HTTP %(code)s）")
+                        % {"label": label, "code": exc.code}
                     ) from exc
                 last_error = f"HTTP {exc.code}"
             except (
@@ -126,10 +128,13 @@ class HttpJsonSource:
                 ValueError,
             ) as exc:
                 # HTTPException/ValueError: a reply cut off mid-way (the platform went down).
-                last_error = "超时" if "timed out" in str(exc) else "无法连接"
+                last_error = gettext("超时") if "timed out" in str(exc) else gettext("无法连接")
             if attempt < self.retries:
                 time.sleep(self.backoff * (attempt + 1))
-        raise SourceUnavailable(f"{label}：数据共享平台暂时无法访问（{last_error}），请稍后重试")
+        raise SourceUnavailable(
+            gettext("%(label)s：数据共享平台暂时无法访问（%(error)s），请稍后重试")
+            % {"label": label, "error": last_error}
+        )
 
 
 class FileSnapshotSource:
@@ -143,7 +148,8 @@ class FileSnapshotSource:
         path = self.directory / f"{department}.csv"
         if not path.exists():
             raise SourceUnavailable(
-                f"{DEPARTMENTS.get(department, department)}：没有该部门的数据文件"
+                gettext("%(label)s：没有该部门的数据文件")
+                % {"label": DEPARTMENTS.get(department, department)}
             )
         with path.open(encoding="utf-8-sig", newline="") as fh:
             for row in csv.DictReader(fh):
@@ -162,7 +168,8 @@ class FileSnapshotSource:
         path = self.directory / f"{department}.csv"
         if not path.exists():
             raise SourceUnavailable(
-                f"{DEPARTMENTS.get(department, department)}：没有该部门的数据文件"
+                gettext("%(label)s：没有该部门的数据文件")
+                % {"label": DEPARTMENTS.get(department, department)}
             )
         wanted = set(id_numbers)
         source = f"{self.name}/{path.name}"

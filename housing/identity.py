@@ -4,6 +4,7 @@ owner; when the owner is blocked anyway, a claim goes to the county instead of a
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.services import record_event
 from exchange.sources import Answer, DataSource
@@ -39,15 +40,20 @@ def check_name(police: dict, name: str, id_number: str) -> None:
     """The record must exist and carry the typed name; its name is never shown back."""
     if not police:
         raise IdentityProblem(
-            f"公安户籍中没有身份证号 {masked(id_number)} 的记录：请核对“身份证号”"
-            "（18 位，末位可能是 X）。",
+            gettext(
+                "公安户籍中没有身份证号 %(id_number)s 的记录：请核对“身份证号”"
+                "（18 位，末位可能是 X）。"
+            )
+            % {"id_number": masked(id_number)},
             field="id_number",
         )
     registered = (police.get("name") or "").strip()
     if registered and registered != name.strip():
         raise IdentityProblem(
-            "“姓名”与该身份证号在公安户籍登记的姓名不一致：请按身份证上的姓名填写"
-            "（不要加空格或称谓，生僻字请用身份证上的写法）。",
+            gettext(
+                "“姓名”与该身份证号在公安户籍登记的姓名不一致：请按身份证上的姓名填写"
+                "（不要加空格或称谓，生僻字请用身份证上的写法）。"
+            ),
             field="name",
         )
 
@@ -75,15 +81,19 @@ def verify(application: Application, applicant: Applicant, source: DataSource) -
     phones = police.payload.get("phones") or []
     if phones and applicant.phone not in phones and not _vouched(applicant, application.id_number):
         raise IdentityBlocked(
-            "您登录的手机号不是该身份证号在部门登记的手机号。请用本人登记的手机号登录后申请；"
-            "如手机号已更换，可提交“本人认领”，由县（区）住房保障部门核实。",
+            gettext(
+                "您登录的手机号不是该身份证号在部门登记的手机号。请用本人登记的手机号登录后申请；"
+                "如手机号已更换，可提交“本人认领”，由县（区）住房保障部门核实。"
+            ),
             IdentityClaim.Reason.PHONE,
         )
     other = open_case_elsewhere(application.id_number, applicant)
     if other is not None:
         raise IdentityBlocked(
-            "该身份证号已有其他手机号提交的申请正在办理。如果不是您本人提交的，"
-            "请提交“本人认领”，县（区）住房保障部门核实后将撤销冒用的申请。",
+            gettext(
+                "该身份证号已有其他手机号提交的申请正在办理。如果不是您本人提交的，"
+                "请提交“本人认领”，县（区）住房保障部门核实后将撤销冒用的申请。"
+            ),
             IdentityClaim.Reason.CLASH,
             other,
         )

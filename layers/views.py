@@ -20,7 +20,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 def _layer(name: str) -> Layer:
     layer = LAYERS.get(name)
     if layer is None:
-        raise Http404(f"没有名为 {name} 的图层")
+        raise Http404(_("没有名为 %(name)s 的图层") % {"name": name})
     return layer
 
 

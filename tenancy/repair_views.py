@@ -61,7 +61,10 @@ class PhotosField(forms.FileField):
 def read_photos(files) -> list[tuple[str, bytes]]:
     """The uploaded files as (name, bytes), refusing too many before reading them all."""
     if len(files) > MAX_PHOTOS:
-        raise repairs.PhotosNotAllowed(f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(files)} 张。")
+        raise repairs.PhotosNotAllowed(
+            _("最多上传 %(max)s 张照片，您选择了 %(count)s 张。")
+            % {"max": MAX_PHOTOS, "count": len(files)}
+        )
     return [(f.name, f.read()) for f in files]
 
 

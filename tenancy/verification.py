@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from tenancy.models import Contract
 
@@ -74,7 +75,9 @@ def verify(content: bytes) -> Verdict:
         reader = PdfFileReader(BytesIO(content), strict=False)
         embedded = list(reader.embedded_signatures)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        verdict.problem = f"无法读取该文件：不是有效的 PDF（{type(exc).__name__}）。"
+        verdict.problem = gettext("无法读取该文件：不是有效的 PDF（%(error)s）。") % {
+            "error": type(exc).__name__
+        }
         return verdict
     verdict.claimed_number = _claimed_number(reader)
     context = _trust()
@@ -95,7 +98,7 @@ def verify(content: bytes) -> Verdict:
             verdict.signatures.append(
                 SignatureFinding(
                     signature.field_name,
-                    f"（无法解析：{type(exc).__name__}）",
+                    gettext("（无法解析：%(error)s）") % {"error": type(exc).__name__},
                     None,
                     False,
                     False,
@@ -103,7 +106,7 @@ def verify(content: bytes) -> Verdict:
                 )
             )
     if not embedded:
-        verdict.problem = "该 PDF 没有电子签章。"
+        verdict.problem = gettext("该 PDF 没有电子签章。")
     archived = Contract.objects.filter(signed_id=verdict.sha256).first()
     if archived:
         verdict.contract, verdict.archived_copy = archived, True

@@ -74,8 +74,8 @@ def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
         raise AllocationError(gettext("本户在该批次已经选过房。"))
     if slot.opens_at > now:
         raise AllocationError(
-            f"还没轮到本户选房：本户第 {slot.rank} 位，"
-            f"{timezone.localtime(slot.opens_at):%m月%d日 %H:%M} 起可选。"
+            gettext("还没轮到本户选房：本户第 %(rank)s 位，%(opens)s 起可选。")
+            % {"rank": slot.rank, "opens": f"{timezone.localtime(slot.opens_at):%m月%d日 %H:%M}"}
         )
     if Offer.objects.filter(household=household, status=Offer.Status.PENDING).exists():
         raise AllocationError(gettext("本户已有待确认的房源，请先确认或拒绝。"))
@@ -93,7 +93,8 @@ def _choose(round_id, unit_id, household_id, applicant, actor, now) -> Offer:
     if not selectors.fits(policy, household.size, unit.rooms):
         low, high = policy.rooms_for(household.size)
         raise AllocationError(
-            f"{household.size} 人家庭可选 {low}–{high} 室的房源，{unit} 为 {unit.rooms} 室。"
+            gettext("%(size)s 人家庭可选 %(low)s–%(high)s 室的房源，%(unit)s 为 %(rooms)s 室。")
+            % {"size": household.size, "low": low, "high": high, "unit": unit, "rooms": unit.rooms}
         )
     offer = Offer.objects.create(
         round=round_,
@@ -177,7 +178,7 @@ def refuse(
     if not reason.strip():
         raise AllocationError(gettext("请说明放弃的理由。"))
     if justified and applicant is not None:
-        raise AllocationError("理由是否正当由住房保障部门认定。")
+        raise AllocationError(gettext("理由是否正当由住房保障部门认定。"))
     offer = _locked_offer(offer_id)
     _check_party(offer.household, applicant=applicant, actor=actor)
     if offer.status != Offer.Status.PENDING:

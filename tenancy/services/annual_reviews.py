@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.services import record_event
 from exchange.models import Evidence
@@ -78,7 +79,9 @@ def ask_departments(household: Household, source: DataSource | None = None) -> d
     try:
         return query_all(household.head_id_number, source)
     except SourceUnavailable as exc:
-        raise NotAllowed(f"部门数据查询未完成：{exc}。请稍后再试。") from exc
+        raise NotAllowed(
+            gettext("部门数据查询未完成：%(error)s。请稍后再试。") % {"error": exc}
+        ) from exc
 
 
 # --- the calendar (jobs) ---------------------------------------------------------------------
@@ -242,10 +245,12 @@ def _clean_answers(answers: dict) -> dict:
     clean = {k: answers[k] for k in ANSWER_KEYS if k in answers}
     members = [m for m in clean.get("members") or [] if (m.get("name") or "").strip()]
     if not members:
-        raise NotAllowed("请填写家庭成员（至少包括承租人本人），可点击“读取部门数据”自动填写。")
+        raise NotAllowed(
+            gettext("请填写家庭成员（至少包括承租人本人），可点击“读取部门数据”自动填写。")
+        )
     clean["members"] = members
     if clean.get("monthly_income") is None:
-        raise NotAllowed("请填写“家庭月收入（元）”。")
+        raise NotAllowed(gettext("请填写“家庭月收入（元）”。"))
     clean["monthly_income"] = str(clean["monthly_income"])
     return clean
 
@@ -258,7 +263,7 @@ def submit(
     open (or missed: a late answer is still welcome)."""
     review = AnnualReview.objects.select_related("household").get(pk=review_id)
     if review.household.applicant_id != applicant.pk:
-        raise NotAllowed("只有承租人本人可以填报年审。")
+        raise NotAllowed(gettext("只有承租人本人可以填报年审。"))
     _check_answerable(review)
     clean = _clean_answers(answers)
     department = ask_departments(review.household, source)
@@ -291,7 +296,9 @@ def submit(
 
 def _check_answerable(review: AnnualReview) -> None:
     if review.status not in (AnnualReview.Status.OPEN, AnnualReview.Status.MISSED):
-        raise NotAllowed(f"该年审{review.get_status_display()}，不能再提交。")
+        raise NotAllowed(
+            gettext("该年审%(status)s，不能再提交。") % {"status": review.get_status_display()}
+        )
 
 
 def decide(

@@ -9,6 +9,7 @@ import re
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.numbering import next_yearly_number
 from archive.services import record_event
@@ -59,22 +60,22 @@ def submit(
     """Keep a report and number it; the unit is matched when the reporter's place names one."""
     estate = Estate.objects.published().filter(pk=estate_id).first()
     if estate is None:
-        raise NotAllowed("小区：请从列表中选择举报涉及的小区。")
+        raise NotAllowed(gettext("小区：请从列表中选择举报涉及的小区。"))
     text = text.strip()
     if len(text) < 10:
-        raise NotAllowed("举报内容：请至少写 10 个字，说明看到的情况。")
+        raise NotAllowed(gettext("举报内容：请至少写 10 个字，说明看到的情况。"))
     if len(text) > MAX_TEXT:
-        raise NotAllowed(f"举报内容：最多 {MAX_TEXT} 字。")
+        raise NotAllowed(gettext("举报内容：最多 %(max)s 字。") % {"max": MAX_TEXT})
     kind = None
     if kind_code:
         kind = ViolationKind.objects.filter(code=kind_code, active=True).first()
         if kind is None:
-            raise NotAllowed("举报事项：请从列表中选择。")
+            raise NotAllowed(gettext("举报事项：请从列表中选择。"))
     phone = phone.strip()
     if anonymous:
         phone = ""
     elif not PHONE.fullmatch(phone):
-        raise NotAllowed("联系电话：请填写 11 位手机号码，或选择匿名举报。")
+        raise NotAllowed(gettext("联系电话：请填写 11 位手机号码，或选择匿名举报。"))
     place = place.strip()[:60]
     complaint = Complaint.objects.create(
         reference=next_yearly_number(

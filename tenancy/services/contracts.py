@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from allocation.models import Offer
 from archive import documents
@@ -213,7 +214,7 @@ def send_confirmation_code(contract: Contract, *, ip: str | None) -> None:
     from housing.services import send_code
 
     if contract.status != Contract.Status.AWAITING_TENANT:
-        raise NotAllowed("该合同当前不需要您确认。")
+        raise NotAllowed(gettext("该合同当前不需要您确认。"))
     send_code(
         contract.household.phone,
         ip=ip,
@@ -241,9 +242,9 @@ def confirm(contract_id: int, confirming: Confirming) -> Contract:
             .get(pk=contract_id)
         )
         if contract.household.applicant_id != confirming.applicant.pk:
-            raise NotAllowed("只有承租人本人可以确认该合同。")
+            raise NotAllowed(gettext("只有承租人本人可以确认该合同。"))
         if contract.status != Contract.Status.AWAITING_TENANT:
-            raise NotAllowed("该合同当前不需要您确认。")
+            raise NotAllowed(gettext("该合同当前不需要您确认。"))
     # The code check commits its own attempt counter, so it runs outside the lock.
     verify_code(
         contract.household.phone, confirming.code, purpose=CONFIRM_PURPOSE.format(pk=contract.pk)
@@ -251,7 +252,7 @@ def confirm(contract_id: int, confirming: Confirming) -> Contract:
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
         if contract.status != Contract.Status.AWAITING_TENANT:
-            raise NotAllowed("该合同当前不需要您确认。")
+            raise NotAllowed(gettext("该合同当前不需要您确认。"))
         now = timezone.now()
         phone = contract.household.phone
         contract.tenant_confirmed_at = now

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.services import record_event
 from credit import services as credit
@@ -117,7 +118,7 @@ def start(
     which changes the lease's rent from the notice on). A tenant's own notice may name a later
     move-out day."""
     if reason not in Exit.Reason.values:
-        raise NotAllowed(f"退出原因“{reason}”无效。")
+        raise NotAllowed(gettext("退出原因“%(reason)s”无效。") % {"reason": reason})
     notice_date = notice_date or timezone.localdate()
     with transaction.atomic():
         contract = (
@@ -127,11 +128,14 @@ def start(
         )
         if contract.status != Contract.Status.ACTIVE:
             raise NotAllowed(
-                f"合同 {contract.number} 当前状态为“{contract.get_status_display()}”，"
-                "只有履行中的合同可以办理退出。"
+                gettext("合同 %(number)s 当前状态为“%(status)s”，只有履行中的合同可以办理退出。")
+                % {"number": contract.number, "status": contract.get_status_display()}
             )
         if Exit.objects.filter(contract=contract, status__in=Exit.OPEN).exists():
-            raise NotAllowed(f"合同 {contract.number} 已有进行中的退出，请在退出记录中继续办理。")
+            raise NotAllowed(
+                gettext("合同 %(number)s 已有进行中的退出，请在退出记录中继续办理。")
+                % {"number": contract.number}
+            )
         policy = policy_for(contract.household.county)
         earliest = notice_date + timedelta(days=policy.exit_notice_days)
         exit_ = Exit(
@@ -154,11 +158,14 @@ def start(
         elif move_out_by is not None:
             if move_out_by < earliest:
                 raise NotAllowed(
-                    f"退租须提前 {policy.exit_notice_days} 天通知："
-                    f"腾退日期最早为 {earliest:%Y-%m-%d}。"
+                    gettext("退租须提前 %(days)s 天通知：腾退日期最早为 %(earliest)s。")
+                    % {"days": policy.exit_notice_days, "earliest": f"{earliest:%Y-%m-%d}"}
                 )
             if move_out_by > max(contract.end_date, earliest):
-                raise NotAllowed(f"腾退日期不能晚于租期结束日 {contract.end_date:%Y-%m-%d}。")
+                raise NotAllowed(
+                    gettext("腾退日期不能晚于租期结束日 %(end_date)s。")
+                    % {"end_date": f"{contract.end_date:%Y-%m-%d}"}
+                )
             exit_.move_out_by = move_out_by
         else:
             exit_.move_out_by = earliest
@@ -166,7 +173,9 @@ def start(
             with transaction.atomic():
                 exit_.save()
         except IntegrityError as exc:
-            raise NotAllowed(f"合同 {contract.number} 已有进行中的退出。") from exc
+            raise NotAllowed(
+                gettext("合同 %(number)s 已有进行中的退出。") % {"number": contract.number}
+            ) from exc
         label = exit_.get_reason_display()
         _event(
             exit_,

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive.services import record_event
 from credit import selectors as credit
@@ -52,15 +53,17 @@ def may_apply(contract: Contract, today: date | None = None) -> str | None:
     """Why this lease cannot be renewed now (a sentence), or None when it can."""
     today = today or timezone.localdate()
     if contract.status != Contract.Status.ACTIVE:
-        return "只有履行中的合同可以申请续租。"
+        return gettext("只有履行中的合同可以申请续租。")
     if today > contract.end_date:
-        return "合同已到期，不能再申请续租。"
+        return gettext("合同已到期，不能再申请续租。")
     if today < window_opens(contract):
-        return f"续租申请自 {window_opens(contract):%Y-%m-%d} 起办理。"
+        return gettext("续租申请自 %(date)s 起办理。") % {
+            "date": f"{window_opens(contract):%Y-%m-%d}"
+        }
     if contract.renewals.filter(status=Renewal.Status.PENDING).exists():
-        return "该合同已有正在办理的续租申请。"
+        return gettext("该合同已有正在办理的续租申请。")
     if Contract.objects.filter(renews=contract, status__in=LIVE).exists():
-        return "该合同已同意续租，续租合同正在办理或已生效。"
+        return gettext("该合同已同意续租，续租合同正在办理或已生效。")
     held = credit.holds([contract.household.head_id_number], Effect.RENEW, today)
     if held:
         return held[0].reason
@@ -158,7 +161,7 @@ def _clean(answers: dict) -> dict:
     clean = {k: answers[k] for k in ANSWER_KEYS if k in answers}
     clean["members"] = [m for m in clean.get("members") or [] if (m.get("name") or "").strip()]
     if not clean["members"]:
-        raise NotAllowed("请填写家庭成员（至少包括承租人本人）。")
+        raise NotAllowed(gettext("请填写家庭成员（至少包括承租人本人）。"))
     if clean.get("monthly_income") is not None:
         clean["monthly_income"] = str(clean["monthly_income"])
     return clean
@@ -176,12 +179,12 @@ def apply(
     the request is written with the evidence and findings, or nothing is."""
     contract = Contract.objects.select_related("household__county").get(pk=contract_id)
     if contract.household.applicant_id != applicant.pk:
-        raise NotAllowed("只有承租人本人可以申请续租。")
+        raise NotAllowed(gettext("只有承租人本人可以申请续租。"))
     if why := may_apply(contract):
         raise NotAllowed(why)
     maximum = contracts.policy_for(contract.household.county).max_term_months
     if not 1 <= months <= maximum:
-        raise NotAllowed(f"续租期限须在 1 到 {maximum} 个月之间。")
+        raise NotAllowed(gettext("续租期限须在 1 到 %(max)s 个月之间。") % {"max": maximum})
     clean = _clean(answers)
     department = ask_departments(contract.household, source)
     try:
@@ -208,7 +211,7 @@ def apply(
                 after={"renewal": renewal.pk, "passed": passed, "months": months},
             )
     except IntegrityError as exc:
-        raise NotAllowed("该合同已有正在办理的续租申请。") from exc
+        raise NotAllowed(gettext("该合同已有正在办理的续租申请。")) from exc
     return renewal
 
 
@@ -220,8 +223,8 @@ def withdraw(renewal_id: int, *, applicant: Applicant) -> Renewal:
             .get(pk=renewal_id)
         )
         if renewal.household.applicant_id != applicant.pk:
-            raise NotAllowed("只有承租人本人可以撤回续租申请。")
-        _expect(renewal, Renewal.Status.PENDING, "撤回")
+            raise NotAllowed(gettext("只有承租人本人可以撤回续租申请。"))
+        _expect(renewal, Renewal.Status.PENDING, gettext("撤回"))
         renewal.status = Renewal.Status.WITHDRAWN
         renewal.save(update_fields=["status"])
         record_event(
@@ -236,7 +239,10 @@ def withdraw(renewal_id: int, *, applicant: Applicant) -> Renewal:
 
 def _expect(renewal: Renewal, status: str, doing: str) -> None:
     if renewal.status != status:
-        raise NotAllowed(f"该续租申请当前为“{renewal.get_status_display()}”，不能{doing}。")
+        raise NotAllowed(
+            gettext("该续租申请当前为“%(status)s”，不能%(doing)s。")
+            % {"status": renewal.get_status_display(), "doing": doing}
+        )
 
 
 def recheck(renewal_id: int, *, actor, source: DataSource | None = None) -> Renewal:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from archive import documents
 from archive.images import CleanImage, PhotoRejected, clean_photo
@@ -78,7 +79,8 @@ def _handled(repair_id: int, actor, allowed: Iterable[str]) -> Repair:
 def _require_status(repair: Repair, allowed: Iterable[str]) -> None:
     if repair.status not in allowed:
         raise NotAllowed(
-            f"维修工单 {repair.number} 当前状态为“{repair.get_status_display()}”，不能进行此操作。"
+            gettext("维修工单 %(number)s 当前状态为“%(status)s”，不能进行此操作。")
+            % {"number": repair.number, "status": repair.get_status_display()}
         )
 
 
@@ -88,12 +90,15 @@ def _require_status(repair: Repair, allowed: Iterable[str]) -> None:
 def clean_photos(photos: Sequence[Photo]) -> list[CleanImage]:
     """Every photo checked and re-encoded before anything is kept: one bad file refuses all."""
     if len(photos) > MAX_PHOTOS:
-        raise PhotosNotAllowed(f"最多上传 {MAX_PHOTOS} 张照片，您选择了 {len(photos)} 张。")
+        raise PhotosNotAllowed(
+            gettext("最多上传 %(max)s 张照片，您选择了 %(count)s 张。")
+            % {"max": MAX_PHOTOS, "count": len(photos)}
+        )
     total = sum(len(data) for _name, data in photos)
     if total > PHOTOS_MAX_TOTAL_BYTES:
         raise PhotosNotAllowed(
-            f"照片合计 {total / 1048576:.1f} MB，"
-            f"超过 {PHOTOS_MAX_TOTAL_BYTES // 1048576} MB 的上限。"
+            gettext("照片合计 %(total).1f MB，超过 %(max)s MB 的上限。")
+            % {"total": total / 1048576, "max": PHOTOS_MAX_TOTAL_BYTES // 1048576}
         )
     cleaned = []
     for name, data in photos:
@@ -123,16 +128,16 @@ def _keep_photos(repair: Repair, images: Sequence[CleanImage], stage: str) -> in
 def _category(code: str) -> RepairCategory:
     category = RepairCategory.objects.filter(code=code, active=True).first()
     if category is None:
-        raise NotAllowed(f"维修类别“{code}”不存在，请重新选择。")
+        raise NotAllowed(gettext("维修类别“%(category)s”不存在，请重新选择。") % {"category": code})
     return category
 
 
 def _description(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise NotAllowed("请填写问题描述：哪里坏了、什么情况。")
+        raise NotAllowed(gettext("请填写问题描述：哪里坏了、什么情况。"))
     if len(text) > DESCRIPTION_MAX:
-        raise NotAllowed(f"问题描述最多 {DESCRIPTION_MAX} 字。")
+        raise NotAllowed(gettext("问题描述最多 %(max)s 字。") % {"max": DESCRIPTION_MAX})
     return text
 
 
@@ -207,7 +212,7 @@ def report_by_tenant(
             .first()
         )
         if contract is None or contract.status != Contract.Status.ACTIVE:
-            raise NotAllowed("只有履行中的租赁合同可以报修。")
+            raise NotAllowed(gettext("只有履行中的租赁合同可以报修。"))
         unit = (
             Unit.objects.select_for_update(of=("self",))
             .select_related("building__estate")
@@ -409,9 +414,9 @@ def _tenants(repair_id: int, applicant: Applicant) -> Repair:
         .first()
     )
     if repair is None:
-        raise NotAllowed("维修工单不存在。")
+        raise NotAllowed(gettext("维修工单不存在。"))
     if not repair.tenant_confirms:
-        raise NotAllowed("该维修工单无需您确认。")
+        raise NotAllowed(gettext("该维修工单无需您确认。"))
     _require_status(repair, (Repair.Status.CLOSED,))
     return repair
 
@@ -469,9 +474,9 @@ def reopen(repair_id: int, *, applicant: Applicant, reason: str) -> Repair:
     """Not fixed: back to the person it was assigned to, with the tenant's reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("请说明哪里还没有修好。")
+        raise NotAllowed(gettext("请说明哪里还没有修好。"))
     if len(reason) > NOTE_MAX:
-        raise NotAllowed(f"返修原因最多 {NOTE_MAX} 字。")
+        raise NotAllowed(gettext("返修原因最多 %(max)s 字。") % {"max": NOTE_MAX})
     with transaction.atomic():
         repair = _tenants(repair_id, applicant)
         repair.status = Repair.Status.ASSIGNED

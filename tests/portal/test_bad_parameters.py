@@ -124,6 +124,7 @@ PARAMETERS: dict[str, list[str]] = {
     "api-search": ["q"],
     "locate": ["at"],
     "api-locate": ["lon", "lat"],
+    "map-labels": ["bbox"],
     "status": ["number", "id6", "key"],
     "self-check": list(SelfCheckForm.base_fields),
     "notices": ["kind", "county", "date_from", "date_to", "q", "page"],

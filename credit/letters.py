@@ -10,6 +10,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from archive.pdf_resources import inline_only
 from credit.models import Proposal, Subject
 from disclosure.masking import mask_id_number
 
@@ -37,4 +38,4 @@ def letter_pdf(proposal: Proposal) -> bytes:
     )
     from weasyprint import CSS, HTML  # heavy: loaded by the request that prints, not at start
 
-    return HTML(string=page).write_pdf(stylesheets=[CSS(filename=STYLE)])
+    return HTML(string=page, url_fetcher=inline_only()).write_pdf(stylesheets=[CSS(filename=STYLE)])

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from archive.services import record_event
-from exchange.sources import Answer, DataSource
+from exchange.sources import Answer, DataSource, SourceUnavailable
 from housing.errors import NotAllowed
 from housing.messages import sms_text
 from housing.models import Applicant, Application, IdentityClaim
@@ -74,9 +74,23 @@ def _vouched(applicant: Applicant, id_number: str) -> bool:
     ).exists()
 
 
+class IdentityUnavailable(NotAllowed):
+    """公安 could not be asked just now: nothing is submitted, the page keeps a draft."""
+
+
 def verify(application: Application, applicant: Applicant, source: DataSource) -> Answer:
-    """Raise IdentityProblem or IdentityBlocked, or return 公安's answer as the proof."""
-    police = source.fetch("police", application.id_number)
+    """Raise IdentityProblem, IdentityBlocked or IdentityUnavailable, or return 公安's answer
+    as the proof."""
+    try:
+        police = source.fetch("police", application.id_number)
+    except SourceUnavailable as exc:
+        raise IdentityUnavailable(
+            gettext(
+                "暂时无法向公安户籍核验身份（%(error)s）。申请尚未提交，已填写的内容已保存为草稿，"
+                "请稍后再点“提交申请”。"
+            )
+            % {"error": exc}
+        ) from exc
     check_name(police.payload, application.name, application.id_number)
     phones = police.payload.get("phones") or []
     if phones and applicant.phone not in phones and not _vouched(applicant, application.id_number):

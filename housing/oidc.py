@@ -26,6 +26,8 @@ from joserfc.jwk import KeySet
 from exchange.idcard import validate_id_number
 
 CACHE_SECONDS = 300
+# Before sending a browser to the provider, its discovery document must be this fresh.
+REACHABLE_SECONDS = 15
 ALGORITHMS = ["RS256"]
 
 _cache: dict[tuple[str, str], tuple[float, dict]] = {}
@@ -71,11 +73,11 @@ def _get_json(url: str) -> dict:
     return body
 
 
-def _cached(kind: str, url: str, fresh: bool = False) -> dict:
+def _cached(kind: str, url: str, fresh: bool = False, max_age: float = CACHE_SECONDS) -> dict:
     key = (kind, url)
     with _cache_lock:
         hit = _cache.get(key)
-    if hit and not fresh and hit[0] > time.monotonic():
+    if hit and not fresh and hit[0] - CACHE_SECONDS + max_age > time.monotonic():
         return hit[1]
     body = _get_json(url)
     with _cache_lock:
@@ -89,11 +91,11 @@ def forget_provider() -> None:
         _cache.clear()
 
 
-def metadata() -> dict:
+def metadata(max_age: float = CACHE_SECONDS) -> dict:
     """The provider's discovery document; its issuer must be the configured one (OIDC
     Discovery 4.3), so a document served elsewhere cannot redirect us."""
     issuer = _issuer()
-    document = _cached("metadata", f"{issuer}/.well-known/openid-configuration")
+    document = _cached("metadata", f"{issuer}/.well-known/openid-configuration", max_age=max_age)
     if document.get("issuer", "").rstrip("/") != issuer:
         raise ProviderUnavailable(f"discovery issuer {document.get('issuer')!r} is not {issuer!r}")
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -115,8 +117,10 @@ def _session(redirect_uri: str) -> OAuth2Session:
 
 def start(redirect_uri: str) -> tuple[str, dict]:
     """The provider's authorization URL, and what the callback must find again (kept in the
-    session): state, nonce and the PKCE verifier never leave this server except as hashes."""
-    endpoint = metadata()["authorization_endpoint"]
+    session): state, nonce and the PKCE verifier never leave this server except as hashes.
+    The discovery document is asked again when older than REACHABLE_SECONDS: a provider that
+    went down gives our clear message, not the browser's dead page at its address."""
+    endpoint = metadata(max_age=REACHABLE_SECONDS)["authorization_endpoint"]
     pending = {
         "state": secrets.token_urlsafe(32),
         "nonce": secrets.token_urlsafe(32),
@@ -133,8 +137,13 @@ def start(redirect_uri: str) -> tuple[str, dict]:
 def finish(params: dict, pending: dict, redirect_uri: str) -> Vouched:
     """Check the callback against the pending request, redeem the code with the verifier, and
     return who the valid ID token names. Raises SignInRefused or ProviderUnavailable."""
-    if params.get("error"):
+    if params.get("error") == "access_denied":  # the resident said no (RFC 6749 4.1.2.1)
         raise SignInRefused(_("您在统一身份认证平台取消了授权，未登录。"))
+    if params.get("error"):  # the provider failed: not the resident's doing
+        raise SignInRefused(
+            _("统一身份认证平台未能完成登录（%(error)s），请稍后重试，或使用手机验证码登录。")
+            % {"error": str(params["error"])[:60]}
+        )
     if not hmac.compare_digest(str(params.get("state", "")).encode(), pending["state"].encode()):
         raise SignInRefused(_("登录请求已失效或不是从本站发起，请重新登录。"))
     if pending.get("issuer") != _issuer():

@@ -217,6 +217,11 @@ def _save(
         services.save_application(draft, rows, submit=False)
         form.add_error(None, str(exc))
         return None, exc
+    except identity.IdentityUnavailable as exc:
+        # 公安 is down: nothing typed is lost, the resident submits again later.
+        services.save_application(draft, rows, submit=False)
+        form.add_error(None, str(exc))
+        return None, None
     except services.NotAllowed as exc:
         form.add_error(getattr(exc, "field", None), str(exc))
         return None, None

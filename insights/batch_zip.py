@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from archive.documents import path_of
 from archive.models import Document
+from archive.pdf_resources import inline_only
 from insights import dossiers
 
 INDEX_STYLE = Path(__file__).with_name("batch_index.css")
@@ -195,7 +196,9 @@ def _index_pdf(
             "made_at": timezone.localtime(),
         },
     )
-    return HTML(string=page).write_pdf(stylesheets=[_style()], font_config=_fonts())
+    return HTML(string=page, url_fetcher=inline_only()).write_pdf(
+        stylesheets=[_style()], font_config=_fonts()
+    )
 
 
 def add_folder(

@@ -6,13 +6,17 @@ engine (no tags libraries, no objects, just strings), and a placeholder that is 
 an error naming it, found before any PDF exists.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
+
+from archive.pdf_resources import inline_only
 
 MISSING = "\x00missing:%s\x00"
 STYLE = Path(__file__).with_name("contract_pdf.css")
@@ -43,6 +47,87 @@ class ContractDataError(ValueError):
     """Missing or wrong contract data, named in Chinese, found before rendering."""
 
 
+# What a lease's text may be made of: layout, no resources, no scripts, no links. WeasyPrint
+# would fetch (and even embed) whatever a <link>, <img> or url() names.
+ALLOWED_TAGS = frozenset(
+    [
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "caption",
+        "colgroup",
+        "col",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "ol",
+        "ul",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "small",
+        "sub",
+        "sup",
+        "span",
+        "div",
+        "section",
+        "blockquote",
+    ]
+)
+ALLOWED_ATTRIBUTES = frozenset({"class", "colspan", "rowspan", "style", "align"})
+
+
+class _Markup(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(f"<{tag}> 标签")
+            return
+        for name, value in attrs:
+            if name not in ALLOWED_ATTRIBUTES:
+                self.problems.append(f"<{tag}> 的 {name} 属性")
+            elif name == "style" and re.search(r"url\s*\(|@import|expression", value or "", re.I):
+                self.problems.append(f"<{tag}> 的样式中的外部资源")
+
+    handle_startendtag = handle_starttag
+
+    def handle_comment(self, data: str) -> None:
+        pass
+
+
+def check_markup(body: str) -> None:
+    """Refuse a lease text that names a resource, a script or a link, naming the first ones."""
+    parser = _Markup()
+    parser.feed(body)
+    parser.close()
+    if parser.problems:
+        found = "、".join(dict.fromkeys(parser.problems[:5]))
+        raise ContractDataError(
+            f"合同范本不能使用{found}：正文只能用排版标签（p、h1–h6、table、ol、ul、strong 等），"
+            "不能引用图片、样式表、脚本或链接。"
+        )
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """The tenant's confirmation and the approval, printed on the signed copy's last page."""
@@ -62,6 +147,7 @@ def money(value: Decimal) -> str:
 
 def fill(body: str, values: dict[str, str]) -> str:
     """The template's body with the contract's values; every gap is named."""
+    check_markup(body)
     empty = [PLACEHOLDERS.get(k, k) for k, v in values.items() if k != "clauses" and not v]
     if empty:
         raise ContractDataError(f"合同信息不完整：{'、'.join(empty)}为空。")
@@ -88,7 +174,7 @@ def render_pdf(
     )
     from weasyprint import CSS, HTML  # heavy: loaded by the request that prints, not at start
 
-    return HTML(string=page).write_pdf(stylesheets=[CSS(filename=STYLE)])
+    return HTML(string=page, url_fetcher=inline_only()).write_pdf(stylesheets=[CSS(filename=STYLE)])
 
 
 def values_for(

@@ -287,6 +287,25 @@ def test_a_provider_that_goes_down_mid_way_gives_the_same_clear_message(client, 
     oidc.forget_provider()
 
 
+def test_a_provider_that_went_down_after_a_sign_in_is_noticed_before_redirecting(client, settings):
+    """The discovery document is cached for minutes, but a browser is sent to the provider
+    only after it answered in the last REACHABLE_SECONDS: not to a dead page."""
+    proc, url = start_provider()
+    settings.ANJU_OIDC_ISSUER = url
+    oidc.forget_provider()
+    try:
+        assert client.get("/login/oidc/").status_code == 302  # reached: metadata cached
+    finally:
+        stop(proc)
+    # The cached document ages past REACHABLE_SECONDS (still within its cache time).
+    aged = time.monotonic() + oidc.CACHE_SECONDS - oidc.REACHABLE_SECONDS - 1
+    oidc._cache.update({key: (aged, body) for key, (_expiry, body) in oidc._cache.items()})
+    response = client.get("/login/oidc/", {"next": "/apply/"})
+    assert response["Location"] == "/apply/login/?next=%2Fapply%2F"
+    assert "统一身份认证平台暂时无法访问" in client.get(response["Location"]).content.decode()
+    oidc.forget_provider()
+
+
 def test_sign_in_by_provider_is_offered_only_when_configured(client, settings):
     settings.ANJU_OIDC_ISSUER = ""
     page = client.get("/apply/login/").content.decode()
@@ -366,3 +385,14 @@ def test_the_vouched_name_and_id_number_cannot_be_changed(client, provider, plat
     assert response.status_code == 302, response.content.decode()[:2000]
     draft = Application.objects.get(applicant_id=client.session[SESSION_KEY])
     assert (draft.name, draft.id_number) == (person.name, person.id_number)
+
+
+def test_a_refusal_reads_as_cancelled_and_a_provider_error_does_not(client, provider):
+    refused = consent(to_provider(client), resident=0, decision="deny")
+    assert "error=access_denied" in refused
+    assert "您在统一身份认证平台取消了授权" in shown(client, back_at_anju(client, refused))
+    state = parse_qs(urlsplit(to_provider(client)).query)["state"][0]
+    failed = client.get("/login/oidc/callback/", {"state": state, "error": "server_error"})
+    page = shown(client, failed)
+    assert "统一身份认证平台未能完成登录（server_error）" in page and "取消了授权" not in page
+    assert SESSION_KEY not in client.session

@@ -207,3 +207,20 @@ def test_an_approved_case_is_not_withdrawn_by_a_claim(place, tmp_path):
         identity.decide_claim(claim.pk, accept=True, opinion="核验", actor=county)
     claim.refresh_from_db()
     assert claim.status == "pending"  # nothing half-written
+
+
+def test_a_platform_that_is_down_keeps_a_draft_and_says_so(client, place, platform_settings):
+    """公安 cannot be asked: no 500, nothing submitted, what was typed kept as a draft."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        platform_settings.ANJU_DATA_PLATFORM_URL = f"http://127.0.0.1:{s.getsockname()[1]}"
+    name, number = person(806)
+    sign_in(client, "13700008006")
+    response = client.post("/apply/", _form(place, name, number))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "暂时无法向公安户籍核验身份" in html and "已保存为草稿" in html
+    draft = Application.objects.get(id_number=number)
+    assert draft.stage == "draft" and draft.submitted_at is None and draft.name == name

@@ -160,6 +160,8 @@ def test_county_staff_keep_versioned_templates_and_unknown_placeholders_are_refu
     assert stale.status_code == 200
     assert f"已被他人保存为第 {base + 1} 版" in stale.content.decode()
     assert LeaseTemplate.objects.filter(county=county).count() == before + 1
+    tampered = client.post(url, {**good, "reason": "改", "base_version": "abc"})
+    assert "页面已过期，请重新打开合同范本后再修改" in tampered.content.decode()
     operator = make_staff("t-op2", "operator", operator=offer.unit.building.estate.operator)
     client.force_login(operator)
     assert client.get(f"/staff/contracts/templates/{county.pk}/").status_code == 404

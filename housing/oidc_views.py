@@ -82,7 +82,12 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         (p for p in waiting if hmac.compare_digest(p["state"].encode(), state.encode())), None
     )
     if pending is None or pending.get("at", 0) < time.time() - PENDING_SECONDS:
+        if pending is None and SESSION_KEY in request.session:
+            # Back to the provider after signing in, and through it again: already signed in.
+            return redirect("my-cases")
         messages.error(request, _("登录请求已失效或不是从本站发起，请重新登录。"))
+        if waiting and all(p.get("purpose") == "staff" for p in waiting):
+            return _back_to(reverse("staff-login"), waiting[-1]["next"])
         return redirect("apply-login")
     request.session[PENDING_KEY] = [p for p in waiting if p is not pending]
     staff = pending.get("purpose") == "staff"

@@ -57,3 +57,21 @@ def test_the_axes_lockout_holds_at_the_provider_door(client, provider, cast):
     refused = staff_sign_in(client, 5)
     assert "账户已暂时锁定" in shown(client, refused)
     assert not opens_back_office(client)
+
+
+def test_a_tampered_staff_callback_returns_to_the_staff_login_with_the_deep_link(client, provider):
+    response = client.get("/login/oidc/staff/", {"next": "/staff/review/"})
+    callback = consent(response["Location"], 0).replace("state=", "state=tampered")
+    back = back_at_anju(client, callback)
+    assert back["Location"] == "/staff/login/?next=%2Fstaff%2Freview%2F"
+    assert "登录请求已失效或不是从本站发起" in shown(client, back)
+
+
+def test_a_second_pass_through_the_provider_after_signing_in_is_no_error(client, provider):
+    """Back to the provider's page after signing in, and "同意并登录" again."""
+    authorize = flow.to_provider(client, "/apply/")
+    callback = consent(authorize, 1)
+    assert back_at_anju(client, callback)["Location"] == "/apply/"
+    again = back_at_anju(client, callback)  # the state was used once already
+    assert again["Location"] == "/my/"
+    assert "登录请求已失效" not in client.get("/my/").content.decode()

@@ -36,6 +36,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 COMMON_PARAMS = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime"}
+FORMATS = ("json", "geojson", "html")
 
 
 class BadRequest(Exception):
@@ -228,6 +229,8 @@ def _filtered_rows(request: HttpRequest, layer: Layer) -> tuple[QuerySet, QueryS
         raise BadRequest(_("不支持的参数：%(names)s") % {"names": ", ".join(unknown)})
     if request.GET.get("bbox-crs", CRS84) != CRS84:
         raise BadRequest(_("bbox-crs 只支持 CRS84"))
+    if request.GET.get("f", "json") not in FORMATS:
+        raise BadRequest(_("f 只支持 %(formats)s") % {"formats": ", ".join(FORMATS)})
     query = VacancyQuery()
     if layer.filterable:
         data = request.GET.copy()

@@ -74,6 +74,11 @@ def test_bad_parameters_are_400(client):
     assert client.get("/ogc/collections/estates/items?limit=0").status_code == 400
     assert client.get("/ogc/collections/estates/items?colour=red").status_code == 400
     assert client.get("/ogc/collections/vacant-units/items?floor=high").status_code == 400
+    unknown_format = client.get("/ogc/collections/estates/items?f=xml")
+    assert unknown_format.status_code == 400 and "f 只支持 json, geojson, html" in (
+        unknown_format.content.decode()
+    )
+    assert client.get("/ogc/collections/estates/items?f=geojson").status_code == 200
 
 
 def test_single_item_and_its_absence(client):

@@ -11,6 +11,7 @@ from archive.models import Event
 from exchange.sources import FileSnapshotSource
 from housing import identity, services
 from housing.models import Applicant, Application, IdentityClaim, SmsMessage
+from tests.housing.application_form import application_form
 from tests.housing.test_review_path import apply_online, person, sign_in
 from tests.personas import make_staff
 
@@ -18,28 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _form(place, name: str, number: str, action: str = "submit", **extra) -> dict:
-    county, street, community = place
-    return {
-        "action": action,
-        "name": name,
-        "id_number": number,
-        "county": county.pk,
-        "street": street.pk,
-        "community": community.pk,
-        "housing_situation": "租住私房",
-        "current_area": "25",
-        "employer": "某公司",
-        "monthly_income": "2500",
-        "consent": "on",
-        "m-TOTAL_FORMS": 1,
-        "m-INITIAL_FORMS": 0,
-        "m-MIN_NUM_FORMS": 0,
-        "m-MAX_NUM_FORMS": 12,
-        "m-0-name": name,
-        "m-0-relation": "本人",
-        "m-0-id_number": number,
-        **extra,
-    }
+    member = {"name": name, "relation": "本人", "id_number": number}
+    return application_form(action, name, number, place, [member], **extra)
 
 
 def test_a_made_up_name_under_a_real_id_is_refused_naming_the_field(

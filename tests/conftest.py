@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 # Property tests check behaviour, not speed: no per-example deadline on a busy CI machine.
@@ -35,6 +36,14 @@ def _test_settings(tmp_path_factory):
         MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test():
+    """A request in English leaves English active on the thread (LocaleMiddleware does not
+    undo it): each test starts in the site's language, whatever ran before it."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import socket
 from datetime import date
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from archive.models import Event
 from backoffice.models import StaffProfile
@@ -22,6 +24,7 @@ from housing import licences, services
 from housing.models import Applicant, Application
 from tests.housing.application_form import application_form
 from tests.personas import make_staff
+from tests.portal.test_english import PageText, english_client
 
 APP, SECRET = "anju-demo", "anju-demo-secret"
 
@@ -170,6 +173,16 @@ def test_submitted_licences_are_evidence_shown_masked_to_resident_and_staff(
         assert title not in page and hukou not in page  # numbers masked
         assert title[:6] in page and title[-4:] in page
         assert "残疾人证" in page and "未查到" in page  # holds none: shown, not an error
+
+    # In English the list reads in English; issuers and numbers are marked as data.
+    with translation.override(settings.LANGUAGE_CODE):  # the request's English ends with it
+        english = english_client().get(
+            "/status/", {"number": application.number, "id6": number[-6:]}
+        )
+    reader = PageText()
+    reader.feed(english.content.decode())
+    assert "Electronic licences used" in english.content.decode()
+    assert reader.chinese() == [], reader.chinese()
 
 
 def test_a_licence_service_that_fails_never_costs_the_application(client, place, platform_settings):

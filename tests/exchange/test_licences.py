@@ -19,10 +19,9 @@ from exchange.licences import KINDS, HttpLicenceSource, fetch_all, licence_sourc
 from exchange.models import Evidence
 from exchange.sources import SourceUnavailable
 from exchange.synthetic import record
-from geo.models import Region
 from housing import licences, services
 from housing.models import Applicant, Application
-from tests.housing.application_form import application_form
+from tests.housing.application_form import application_form, demo_place
 from tests.personas import make_staff
 from tests.portal.test_english import PageText, english_client
 
@@ -56,10 +55,7 @@ def dead_url() -> str:
 
 @pytest.fixture
 def place(db):
-    county = Region.objects.get(adcode="341602")
-    street = Region.objects.filter(parent=county).order_by("adcode").last()
-    community = Region.objects.filter(parent=street).order_by("adcode").last()
-    return county, street, community
+    return demo_place()
 
 
 def draft(place, number: str, phone: str) -> Application:

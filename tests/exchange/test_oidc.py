@@ -24,11 +24,10 @@ from exchange.demo_idp import RESIDENTS
 from exchange.idcard import make_id_number
 from exchange.models import OidcIdentity
 from exchange.synthetic import record
-from geo.models import Region
 from housing import oidc
 from housing.models import Applicant, Application, Household, SmsMessage
 from housing.views import SESSION_KEY
-from tests.housing.application_form import application_form
+from tests.housing.application_form import application_form, demo_place
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://testserver/login/oidc/callback/"
@@ -356,10 +355,7 @@ def test_a_phone_whose_account_applied_for_someone_else_is_not_handed_over(clien
 
 
 def _place():
-    county = Region.objects.get(adcode="341602")
-    street = Region.objects.filter(parent=county).order_by("adcode").last()
-    community = Region.objects.filter(parent=street).order_by("adcode").last()
-    return county, street, community
+    return demo_place()
 
 
 def test_the_vouched_name_and_id_number_cannot_be_changed(client, provider, platform_settings):

@@ -1,6 +1,16 @@
 """The /apply/ form as a resident's browser posts it: the tests of the online path share it, so
 a new required field is added in one place."""
 
+from geo.models import Region
+
+
+def demo_place() -> tuple[Region, Region, Region]:
+    """A place to apply in: (county, street, community) of the demo city's 谯城区."""
+    county = Region.objects.get(adcode="341602")
+    street = Region.objects.filter(parent=county).order_by("adcode").last()
+    community = Region.objects.filter(parent=street).order_by("adcode").last()
+    return county, street, community
+
 
 def application_form(
     action: str, name: str, id_number: str, place, members: list[dict], **fields

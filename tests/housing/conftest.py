@@ -3,15 +3,13 @@
 import pytest
 
 from geo.models import Region
+from tests.housing.application_form import demo_place
 from tests.personas import make_staff
 
 
 @pytest.fixture
 def place(db):
-    county = Region.objects.get(adcode="341602")
-    street = Region.objects.filter(parent=county).order_by("adcode").last()
-    community = Region.objects.filter(parent=street).order_by("adcode").last()
-    return county, street, community
+    return demo_place()
 
 
 @pytest.fixture
